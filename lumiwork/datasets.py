@@ -1,0 +1,137 @@
+"""Corpus loaders: the cookbook's Siddhartha project and analysts' own CSV/JSONL files."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SIDDHARTHA_SHA256 = "1652cae2e61024aa7955698d289f374a1c57ed87e9455a129f479a2783ba85e6"
+SIDDHARTHA_URL = "https://www.gutenberg.org/cache/epub/2500/pg2500.txt"
+SIDDHARTHA_FILENAME = "siddhartha.txt"
+CHAPTERS = (
+    "THE SON OF THE BRAHMAN", "WITH THE SAMANAS", "GOTAMA", "AWAKENING", "KAMALA",
+    "WITH THE CHILDLIKE PEOPLE", "SANSARA", "BY THE RIVER", "THE FERRYMAN", "THE SON",
+    "OM", "GOVINDA",
+)
+# Lines between chapters that are not part of the story.
+_NON_STORY_LINES = {"FIRST PART", "SECOND PART"}
+_END_OF_STORY = "End of the Project Gutenberg"
+
+
+class DatasetError(RuntimeError):
+    """A corpus file is missing, damaged or unreadable; the message says what to do."""
+
+
+def cache_dir() -> Path:
+    """Per-user cache folder for downloaded corpora."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lumiwork"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def siddhartha_path(path: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Locate the Siddhartha text: `path`, $LUMIWORK_SIDDHARTHA, the user cache,
+    else download it from Project Gutenberg into the cache (checked by hash)."""
+    candidates = [path, os.environ.get("LUMIWORK_SIDDHARTHA"), cache_dir() / SIDDHARTHA_FILENAME]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    if path:
+        raise DatasetError(f"no Siddhartha text at {path}")
+    if not download:
+        raise DatasetError(_missing_message())
+    return _download_siddhartha(cache_dir() / SIDDHARTHA_FILENAME)
+
+
+def _missing_message() -> str:
+    return (
+        "The Siddhartha text (Project Gutenberg eBook #2500) was not found. Download "
+        f"{SIDDHARTHA_URL} and put it at {cache_dir() / SIDDHARTHA_FILENAME}, "
+        "or set LUMIWORK_SIDDHARTHA to its path."
+    )
+
+
+def _download_siddhartha(target: Path) -> Path:
+    import requests
+
+    try:
+        response = requests.get(SIDDHARTHA_URL, timeout=30)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise DatasetError(f"{_missing_message()} (download failed: {exc})") from exc
+    if _sha256(response.content) != SIDDHARTHA_SHA256:
+        raise DatasetError(f"the file downloaded from {SIDDHARTHA_URL} is not the expected "
+                           f"edition (SHA-256 mismatch). {_missing_message()}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(response.content)
+    return target
+
+
+def _story_lines(raw: str) -> list[str]:
+    lines = raw.replace("\r\n", "\n").split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("*** START OF")), -1)
+    end = next((i for i, line in enumerate(lines) if line.startswith("*** END OF")), len(lines))
+    return lines[start + 1:end]
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph; quoted speech stays in one sentence.
+
+    A sentence ends at . ! or ? followed by a space, outside quotation marks, or
+    at a closing quotation mark right after such a stop.
+    """
+    sentences, start, inside_quote = [], 0, False
+    for i, char in enumerate(paragraph):
+        if char == '"':
+            inside_quote = not inside_quote
+            ends = not inside_quote and paragraph[i - 1:i] in (".", "!", "?")
+        else:
+            ends = not inside_quote and char in ".!?"
+        at_break = i + 1 == len(paragraph) or paragraph[i + 1].isspace()
+        if ends and at_break:
+            sentences.append(paragraph[start:i + 1].strip())
+            start = i + 1
+    tail = paragraph[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return [sentence for sentence in sentences if sentence]
+
+
+def siddhartha(path: str | os.PathLike | None = None) -> list[dict]:
+    """The cookbook's documents: one per sentence, each with its chapter subset
+    (``Chapter 1: THE SON OF THE BRAHMAN`` ... ``Chapter 12: GOVINDA``)."""
+    raw = siddhartha_path(path).read_text(encoding="utf-8-sig", errors="replace")
+    documents, chapter, paragraph = [], None, []
+
+    def flush():
+        if chapter and paragraph:
+            text = re.sub(r"\s+", " ", " ".join(paragraph)).strip()
+            for sentence in split_sentences(text):
+                documents.append({"text": sentence, "title": f"{chapter} #{len(documents) + 1}",
+                                  "subsets": [chapter]})
+        paragraph.clear()
+
+    for line in _story_lines(raw):
+        stripped = line.strip()
+        if stripped in CHAPTERS:
+            flush()
+            chapter = f"Chapter {CHAPTERS.index(stripped) + 1}: {stripped}"
+        elif stripped in _NON_STORY_LINES or stripped.startswith(_END_OF_STORY):
+            # what follows, up to the next chapter heading, is a dedication or licence
+            flush()
+            chapter = None
+        elif not stripped:
+            flush()
+        else:
+            paragraph.append(stripped)
+    flush()
+    return documents

@@ -1,0 +1,113 @@
+"""The association space: windowed co-occurrence -> PPMI -> truncated SVD."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+DIMENSIONS = 150
+SEED = 20160119  # the cookbook's date; any fixed seed keeps builds identical
+
+
+def cooccurrence(term_ids: np.ndarray, doc_index: np.ndarray, position: np.ndarray,
+                 n_terms: int, window: int = 8) -> sp.csr_matrix:
+    """Symmetric counts of term pairs at most `window` words apart in one document.
+
+    Pairs nearer together weigh more (1/distance), as in word2vec-style windows.
+    """
+    order = np.lexsort((position, doc_index))
+    terms, docs, pos = term_ids[order], doc_index[order], position[order]
+    rows, cols, weights = [], [], []
+    # Phrase occurrences share positions with their words, so look further than
+    # `window` entries ahead; the position test below keeps the real window.
+    for offset in range(1, 2 * window + 1):
+        same_doc = docs[offset:] == docs[:-offset]
+        distance = pos[offset:] - pos[:-offset]
+        keep = same_doc & (distance <= window) & (terms[offset:] != terms[:-offset])
+        if not keep.any():
+            continue
+        left, right = terms[:-offset][keep], terms[offset:][keep]
+        weight = 1.0 / np.maximum(distance[keep], 1)
+        rows += [left, right]
+        cols += [right, left]
+        weights += [weight, weight]
+    if not rows:
+        return sp.csr_matrix((n_terms, n_terms), dtype=np.float64)
+    matrix = sp.coo_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_terms, n_terms),
+    )
+    return matrix.tocsr()
+
+
+def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix:
+    """Positive pointwise mutual information. `context_smoothing` < 1 damps rare
+    contexts (Levy, Goldberg & Dagan 2015); on Siddhartha 1.0 measured best."""
+    counts = counts.tocoo()
+    total = counts.sum()
+    if total == 0:
+        return counts.tocsr()
+    row_sums = np.asarray(counts.sum(axis=1)).ravel()
+    context = np.asarray(counts.sum(axis=0)).ravel() ** context_smoothing
+    context_total = context.sum()
+    pmi = np.log(counts.data * context_total / (row_sums[counts.row] * context[counts.col]))
+    keep = pmi > 0
+    return sp.csr_matrix((pmi[keep], (counts.row[keep], counts.col[keep])), shape=counts.shape)
+
+
+def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED,
+                  power_iterations: int = 4, oversample: int = 20):
+    """Top `rank` left singular vectors and values, deterministic for a seed.
+
+    Small matrices use LAPACK; large ones a randomized range finder (Halko,
+    Martinsson & Tropp 2011), which needs only a few sparse products.
+    """
+    n_rows, n_cols = matrix.shape
+    rank = max(0, min(rank, n_rows - 1, n_cols - 1))
+    if rank == 0:
+        return np.zeros((n_rows, 0)), np.zeros(0)
+    if min(n_rows, n_cols) <= 400:
+        u, s, _ = np.linalg.svd(matrix.toarray(), full_matrices=False)
+        return u[:, :rank], s[:rank]
+    rng = np.random.default_rng(seed)
+    sample = min(rank + oversample, n_cols)
+    basis = matrix @ rng.standard_normal((n_cols, sample))
+    basis, _ = np.linalg.qr(basis)
+    for _ in range(power_iterations):
+        basis, _ = np.linalg.qr(matrix.T @ basis)
+        basis, _ = np.linalg.qr(matrix @ basis)
+    small = (matrix.T @ basis).T
+    u_small, s, _ = np.linalg.svd(small, full_matrices=False)
+    u = basis @ u_small
+    return u[:, :rank], s[:rank]
+
+
+def fix_signs(u: np.ndarray) -> np.ndarray:
+    """Make each axis's largest entry positive, so identical input gives
+    identical vectors whatever sign the SVD happened to pick."""
+    if not u.size:
+        return u
+    pivots = np.argmax(np.abs(u), axis=0)
+    signs = np.sign(u[pivots, np.arange(u.shape[1])])
+    signs[signs == 0] = 1
+    return u * signs
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Unit-length rows; all-zero rows stay zero."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return matrix / norms
+
+
+def term_vectors(association: sp.csr_matrix, dimensions: int = DIMENSIONS,
+                 singular_weight: float = 0.5) -> np.ndarray:
+    """Unit term vectors with `dimensions` axes (zero-padded for tiny vocabularies).
+
+    Scaling axes by singular value ** 0.5 rather than ** 1 spreads meaning over
+    more axes, which measurably helps word similarity (Levy et al. 2015).
+    """
+    u, s = truncated_svd(association, dimensions)
+    vectors = fix_signs(u) * (s ** singular_weight)
+    padded = np.zeros((association.shape[0], dimensions), dtype=np.float64)
+    padded[:, : vectors.shape[1]] = vectors
+    return normalize_rows(padded).astype(np.float32)
