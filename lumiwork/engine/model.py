@@ -36,6 +36,7 @@ class Model:
     subset_counts: np.ndarray
     subset_means: np.ndarray      # (subsets, 150) plain means of document vectors
     membership: sp.csr_matrix     # (docs, subsets) bool
+    doc_terms: sp.csr_matrix      # (docs, terms) bool: which terms each document has
     built_at: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -49,6 +50,7 @@ class Model:
             if len(lemmas) > 1:
                 self.phrases[lemmas] = i
         self.top_order = np.argsort(-self.scores, kind="stable")
+        self.term_docs = self.doc_terms.tocsc()
 
     @property
     def dimensions(self) -> int:
@@ -101,6 +103,8 @@ class Model:
                 subset_counts=self.subset_counts, subset_means=self.subset_means,
                 membership_indptr=self.membership.indptr,
                 membership_indices=self.membership.indices,
+                doc_terms_indptr=self.doc_terms.indptr,
+                doc_terms_indices=self.doc_terms.indices,
                 built_at=np.array(self.built_at),
                 timing_names=np.array(list(self.timings), dtype=str),
                 timing_values=np.array(list(self.timings.values()), dtype=np.float64),
@@ -119,6 +123,11 @@ class Model:
                 (np.ones(len(indices), dtype=bool), indices, data["membership_indptr"]),
                 shape=(n_docs, n_subsets),
             )
+            term_indices = data["doc_terms_indices"]
+            doc_terms = sp.csr_matrix(
+                (np.ones(len(term_indices), dtype=bool), term_indices, data["doc_terms_indptr"]),
+                shape=(n_docs, len(data["terms"])),
+            )
             return cls(
                 terms=data["terms"].tolist(), texts=data["texts"].tolist(),
                 counts=data["counts"], doc_counts=data["doc_counts"], scores=data["scores"],
@@ -126,7 +135,7 @@ class Model:
                 doc_ids=data["doc_ids"].tolist(), doc_vectors=data["doc_vectors"],
                 subset_names=data["subset_names"].tolist(),
                 subset_counts=data["subset_counts"], subset_means=data["subset_means"],
-                membership=membership, built_at=float(data["built_at"]),
+                membership=membership, doc_terms=doc_terms, built_at=float(data["built_at"]),
                 timings=dict(zip(data["timing_names"].tolist(), data["timing_values"].tolist())),
             )
 
@@ -212,7 +221,8 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         term_vectors=term_vectors,
         doc_ids=[str(doc["_id"]) for doc in documents], doc_vectors=doc_vectors,
         subset_names=subset_names, subset_counts=subset_counts, subset_means=subset_means,
-        membership=membership, built_at=time.time(), timings=timings,
+        membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
+        timings=timings,
     )
 
 

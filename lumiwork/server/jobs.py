@@ -1,0 +1,89 @@
+"""Background recalculation: one worker builds models in turn while the previous
+model of each project keeps answering queries."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+
+from ..engine import Model, build_model
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ModelCache:
+    """The current model of each project, loaded from its file on first use."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._models: dict[str, tuple[str, Model]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, project) -> Model | None:
+        model_file = project["model_file"]
+        if not model_file:
+            return None
+        project_id = project["project_id"]
+        with self._lock:
+            cached = self._models.get(project_id)
+            if cached and cached[0] == model_file:
+                return cached[1]
+        model = Model.load(self.store.models_dir / model_file)
+        with self._lock:
+            self._models[project_id] = (model_file, model)
+        return model
+
+    def put(self, project_id: str, model_file: str, model: Model) -> None:
+        with self._lock:
+            self._models[project_id] = (model_file, model)
+
+    def forget(self, project_id: str) -> None:
+        with self._lock:
+            self._models.pop(project_id, None)
+
+
+class Recalculator:
+    """Runs recalculation jobs one at a time on a daemon thread."""
+
+    def __init__(self, store: Store, models: ModelCache):
+        self.store = store
+        self.models = models
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="lumiwork-recalculator", daemon=True)
+        self._thread.start()
+
+    def submit(self, project_id: str) -> int:
+        job_id = self.store.start_job(project_id)
+        self._queue.put((project_id, job_id))
+        return job_id
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            self.run(*item)
+
+    def run(self, project_id: str, job_id: int) -> None:
+        """Build, write the model file, then switch the project to it atomically."""
+        try:
+            model = build_model(self.store.docs(project_id))
+            model_file = f"{project_id}-{job_id}.npz"
+            model.save(self.store.models_dir / model_file)
+        except Exception as exc:  # any failure must end the job, never the worker
+            log.exception("recalculation %s of %s failed", job_id, project_id)
+            self.store.finish_job(project_id, job_id, success=False, message=str(exc))
+            return
+        self.store.finish_job(project_id, job_id, success=True, model_file=model_file)
+        self.models.put(project_id, model_file, model)
+        self._remove_old_models(project_id, keep=model_file)
+
+    def _remove_old_models(self, project_id: str, keep: str) -> None:
+        for path in Path(self.store.models_dir).glob(f"{project_id}-*.npz"):
+            if path.name != keep:
+                path.unlink(missing_ok=True)

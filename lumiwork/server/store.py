@@ -1,0 +1,372 @@
+"""SQLite persistence: accounts, users, tokens, projects, documents, topics,
+ignore lists, jobs and usage. Built models live as files beside the database;
+the database records which file is the project's current model."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import auth
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, default_account TEXT);
+CREATE TABLE IF NOT EXISTS memberships (
+    account_id TEXT NOT NULL, username TEXT NOT NULL, permissions TEXT NOT NULL,
+    PRIMARY KEY (account_id, username));
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, type TEXT NOT NULL,
+    expiration REAL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    project_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '', creator TEXT, creation_date REAL NOT NULL,
+    last_update REAL NOT NULL, last_build REAL, model_file TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    project_id TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (project_id, seq));
+CREATE UNIQUE INDEX IF NOT EXISTS docs_by_id ON docs (project_id, doc_id);
+CREATE TABLE IF NOT EXISTS topics (
+    project_id TEXT NOT NULL, seq INTEGER NOT NULL, topic_id TEXT NOT NULL,
+    name TEXT NOT NULL, text TEXT NOT NULL, color TEXT NOT NULL,
+    PRIMARY KEY (project_id, topic_id));
+CREATE TABLE IF NOT EXISTS ignorelist (
+    project_id TEXT NOT NULL, term TEXT NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (project_id, term, kind));
+CREATE TABLE IF NOT EXISTS jobs (
+    project_id TEXT NOT NULL, job_id INTEGER NOT NULL, source_type TEXT NOT NULL,
+    start_time REAL NOT NULL, stop_time REAL, success INTEGER, message TEXT,
+    PRIMARY KEY (project_id, job_id));
+CREATE TABLE IF NOT EXISTS usage (
+    account_id TEXT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (account_id, period, kind));
+"""
+
+TOPIC_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+class Store:
+    """All persistent state of one server; safe to share between threads."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir = self.data_dir / "models"
+        self.models_dir.mkdir(exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.data_dir / "lumiwork.sqlite3", check_same_thread=False,
+                                   isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self):
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self):
+        """One atomic unit: everything inside is stored, or nothing is."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params=()):
+        rows = self._query(sql, params)
+        return rows[0] if rows else None
+
+    # ---- accounts and users --------------------------------------------------------
+    def create_account(self, name: str) -> str:
+        account_id = auth.random_id(8)
+        with self.transaction() as db:
+            db.execute("INSERT INTO accounts VALUES (?, ?)", (account_id, name))
+        return account_id
+
+    def create_user(self, username: str, password: str, account_id: str,
+                    permissions=auth.PERMISSIONS) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO users VALUES (?, ?, ?)",
+                       (username, auth.hash_password(password), account_id))
+            db.execute("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
+                       (account_id, username, json.dumps(list(permissions))))
+
+    def has_users(self) -> bool:
+        return self._one("SELECT 1 FROM users LIMIT 1") is not None
+
+    def user(self, username: str):
+        return self._one("SELECT * FROM users WHERE username = ?", (username,))
+
+    def first_user(self):
+        return self._one("SELECT * FROM users ORDER BY rowid LIMIT 1")
+
+    def set_password(self, username: str, password: str) -> None:
+        """New password; every token issued before it stops working."""
+        with self.transaction() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                       (auth.hash_password(password), username))
+            db.execute("DELETE FROM tokens WHERE username = ?", (username,))
+
+    def account(self, account_id: str):
+        return self._one("SELECT * FROM accounts WHERE account_id = ?", (account_id,))
+
+    def user_accounts(self, username: str) -> list[dict]:
+        rows = self._query(
+            "SELECT a.account_id, a.name, m.permissions FROM memberships m "
+            "JOIN accounts a USING (account_id) WHERE m.username = ? ORDER BY a.rowid", (username,))
+        return [{"account_id": r["account_id"], "account_name": r["name"],
+                 "permissions": json.loads(r["permissions"])} for r in rows]
+
+    def permissions(self, username: str, account_id: str) -> list[str]:
+        row = self._one("SELECT permissions FROM memberships WHERE username = ? AND account_id = ?",
+                        (username, account_id))
+        return json.loads(row["permissions"]) if row else []
+
+    def members(self, account_id: str) -> dict[str, list[str]]:
+        rows = self._query("SELECT username, permissions FROM memberships WHERE account_id = ? "
+                           "ORDER BY username", (account_id,))
+        return {r["username"]: json.loads(r["permissions"]) for r in rows}
+
+    def set_member(self, account_id: str, username: str, permissions: list[str], reset: bool):
+        with self.transaction() as db:
+            row = db.execute("SELECT permissions FROM memberships WHERE account_id = ? AND "
+                             "username = ?", (account_id, username)).fetchone()
+            if row and not reset:
+                permissions = sorted(set(json.loads(row["permissions"])) | set(permissions),
+                                     key=auth.PERMISSIONS.index)
+            db.execute("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
+                       (account_id, username, json.dumps(permissions)))
+
+    # ---- tokens --------------------------------------------------------------------
+    def issue_token(self, username: str, token_type: str) -> dict:
+        token = auth.new_token()
+        now = time.time()
+        expiration = now + auth.SHORT_LIVED_SECONDS if token_type == "short_lived" else None
+        with self.transaction() as db:
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
+                       (auth.hash_token(token), username, token_type, expiration, now))
+        return {"token": token, "type": token_type, "expiration": expiration}
+
+    def token_user(self, token: str) -> str | None:
+        """The user a token belongs to, or None if it is unknown or expired."""
+        row = self._one("SELECT username, expiration FROM tokens WHERE token_hash = ?",
+                        (auth.hash_token(token),))
+        if row is None or (row["expiration"] is not None and row["expiration"] < time.time()):
+            return None
+        return row["username"]
+
+    def revoke_token(self, token: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM tokens WHERE token_hash = ?", (auth.hash_token(token),))
+
+    def user_tokens(self, username: str) -> list[dict]:
+        """Tokens are stored hashed, so listings name them by hash prefix, except
+        that a long-lived token is re-issued on request (see app.user_tokens)."""
+        rows = self._query("SELECT * FROM tokens WHERE username = ? ORDER BY created", (username,))
+        return [{"token_hash": r["token_hash"], "type": r["type"], "expiration": r["expiration"],
+                 "created": r["created"]} for r in rows]
+
+    # ---- projects ------------------------------------------------------------------
+    def create_project(self, account_id: str, name: str, creator: str, description: str = "") -> str:
+        project_id = auth.random_id(6)
+        now = time.time()
+        with self.transaction() as db:
+            db.execute("INSERT INTO projects (project_id, account_id, name, description, creator, "
+                       "creation_date, last_update) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (project_id, account_id, name, description, creator, now, now))
+        return project_id
+
+    def project(self, account_id: str, project_id: str):
+        return self._one("SELECT * FROM projects WHERE account_id = ? AND project_id = ?",
+                         (account_id, project_id))
+
+    def projects(self, account_ids: list[str], name: str | None = None) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(account_ids))
+        sql = f"SELECT * FROM projects WHERE account_id IN ({marks})"
+        params = list(account_ids)
+        if name is not None:
+            sql += " AND name = ?"
+            params.append(name)
+        return self._query(sql + " ORDER BY creation_date", params)
+
+    def update_project(self, project_id: str, **fields) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        with self.transaction() as db:
+            db.execute(f"UPDATE projects SET {assignments}, last_update = ? WHERE project_id = ?",
+                       (*fields.values(), time.time(), project_id))
+
+    def delete_project(self, project_id: str) -> None:
+        with self.transaction() as db:
+            for table in ("projects", "docs", "topics", "ignorelist", "jobs"):
+                db.execute(f"DELETE FROM {table} WHERE project_id = ?", (project_id,))
+        for path in self.models_dir.glob(f"{project_id}-*.npz"):
+            path.unlink(missing_ok=True)
+
+    def subset_counts(self, project_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._query("SELECT body FROM docs WHERE project_id = ?", (project_id,)):
+            for subset in ["__all__", *json.loads(row["body"]).get("subsets", [])]:
+                counts[subset] = counts.get(subset, 0) + 1
+        return counts
+
+    def project_space(self, project_id: str) -> int:
+        row = self._one("SELECT COALESCE(SUM(LENGTH(body)), 0) AS size FROM docs "
+                        "WHERE project_id = ?", (project_id,))
+        return int(row["size"])
+
+    # ---- documents -----------------------------------------------------------------
+    def add_docs(self, project_id: str, docs: list[dict]) -> list[str]:
+        """Store documents (each with its `_id`) in one transaction."""
+        with self.transaction() as db:
+            row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM docs WHERE project_id = ?",
+                             (project_id,)).fetchone()
+            seq = row[0]
+            for doc in docs:
+                seq += 1
+                db.execute("INSERT INTO docs VALUES (?, ?, ?, ?)",
+                           (project_id, seq, doc["_id"], json.dumps(doc)))
+            db.execute("UPDATE projects SET last_update = ? WHERE project_id = ?",
+                       (time.time(), project_id))
+        return [doc["_id"] for doc in docs]
+
+    def docs(self, project_id: str, limit: int | None = None, offset: int = 0) -> list[dict]:
+        rows = self._query("SELECT body FROM docs WHERE project_id = ? ORDER BY seq "
+                           "LIMIT ? OFFSET ?", (project_id, -1 if limit is None else limit, offset))
+        return [json.loads(r["body"]) for r in rows]
+
+    def docs_by_id(self, project_id: str, doc_ids: list[str]) -> dict[str, dict]:
+        found = {}
+        for start in range(0, len(doc_ids), 500):
+            chunk = doc_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(f"SELECT body FROM docs WHERE project_id = ? AND doc_id IN "
+                                   f"({marks})", (project_id, *chunk)):
+                doc = json.loads(row["body"])
+                found[doc["_id"]] = doc
+        return found
+
+    def doc_count(self, project_id: str) -> int:
+        return self._one("SELECT COUNT(*) AS n FROM docs WHERE project_id = ?", (project_id,))["n"]
+
+    # ---- topics --------------------------------------------------------------------
+    def add_topic(self, project_id: str, name: str, text: str, color: str | None) -> str:
+        topic_id = str(uuid.uuid4())
+        with self.transaction() as db:
+            seq = db.execute("SELECT COUNT(*) FROM topics WHERE project_id = ?",
+                             (project_id,)).fetchone()[0]
+            color = color or TOPIC_COLORS[seq % len(TOPIC_COLORS)]
+            db.execute("INSERT INTO topics VALUES (?, ?, ?, ?, ?, ?)",
+                       (project_id, seq, topic_id, name, text, color))
+        return topic_id
+
+    def topics(self, project_id: str) -> list[dict]:
+        rows = self._query("SELECT topic_id, name, text, color FROM topics WHERE project_id = ? "
+                           "ORDER BY seq", (project_id,))
+        return [{"_id": r["topic_id"], "name": r["name"], "text": r["text"], "color": r["color"]}
+                for r in rows]
+
+    def topic(self, project_id: str, topic_id: str) -> dict | None:
+        return next((t for t in self.topics(project_id) if t["_id"] == topic_id), None)
+
+    def update_topic(self, project_id: str, topic_id: str, **fields) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        with self.transaction() as db:
+            db.execute(f"UPDATE topics SET {assignments} WHERE project_id = ? AND topic_id = ?",
+                       (*fields.values(), project_id, topic_id))
+
+    def delete_topic(self, project_id: str, topic_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM topics WHERE project_id = ? AND topic_id = ?",
+                       (project_id, topic_id))
+
+    # ---- ignore list ---------------------------------------------------------------
+    def ignorelist(self, project_id: str) -> dict[str, list[str]]:
+        result = {"fullstring": [], "substring": []}
+        for row in self._query("SELECT term, kind FROM ignorelist WHERE project_id = ? "
+                               "ORDER BY rowid", (project_id,)):
+            result[row["kind"]].append(row["term"])
+        return result
+
+    def set_ignored(self, project_id: str, term: str, kind: str, ignored: bool) -> None:
+        with self.transaction() as db:
+            if ignored:
+                db.execute("INSERT OR IGNORE INTO ignorelist VALUES (?, ?, ?)",
+                           (project_id, term, kind))
+            else:
+                db.execute("DELETE FROM ignorelist WHERE project_id = ? AND term = ? AND kind = ?",
+                           (project_id, term, kind))
+
+    # ---- jobs ----------------------------------------------------------------------
+    def start_job(self, project_id: str, source_type: str = "recalculator") -> int:
+        with self.transaction() as db:
+            job_id = db.execute("SELECT COALESCE(MAX(job_id), 0) + 1 FROM jobs WHERE "
+                                "project_id = ?", (project_id,)).fetchone()[0]
+            db.execute("INSERT INTO jobs (project_id, job_id, source_type, start_time) "
+                       "VALUES (?, ?, ?, ?)", (project_id, job_id, source_type, time.time()))
+        return job_id
+
+    def finish_job(self, project_id: str, job_id: int, success: bool, message: str | None = None,
+                   model_file: str | None = None) -> None:
+        """Close a job; on success switch the project to its new model in the same
+        transaction, so a crash leaves either the old model or the new one."""
+        now = time.time()
+        with self.transaction() as db:
+            db.execute("UPDATE jobs SET stop_time = ?, success = ?, message = ? WHERE "
+                       "project_id = ? AND job_id = ?", (now, int(success), message, project_id, job_id))
+            if success and model_file:
+                db.execute("UPDATE projects SET model_file = ?, last_build = ?, last_update = ? "
+                           "WHERE project_id = ?", (model_file, now, now, project_id))
+
+    def job(self, project_id: str, job_id: int) -> dict | None:
+        row = self._one("SELECT * FROM jobs WHERE project_id = ? AND job_id = ?", (project_id, job_id))
+        return _job_dict(row) if row else None
+
+    def jobs(self, project_id: str, running_only: bool) -> list[dict]:
+        sql = "SELECT * FROM jobs WHERE project_id = ?"
+        if running_only:
+            sql += " AND stop_time IS NULL"
+        return [_job_dict(r) for r in self._query(sql + " ORDER BY job_id", (project_id,))]
+
+    def fail_interrupted_jobs(self) -> int:
+        """Jobs left running by a server that died can never finish: mark them failed."""
+        with self.transaction() as db:
+            cursor = db.execute("UPDATE jobs SET stop_time = ?, success = 0, message = ? "
+                                "WHERE stop_time IS NULL",
+                                (time.time(), "interrupted: the server stopped during this job"))
+            return cursor.rowcount
+
+    # ---- usage ---------------------------------------------------------------------
+    def count_call(self, account_id: str, kind: str) -> None:
+        period = time.strftime("%Y-%m", time.gmtime())
+        with self.transaction() as db:
+            db.execute("INSERT INTO usage VALUES (?, ?, ?, 1) ON CONFLICT (account_id, period, kind)"
+                       " DO UPDATE SET count = count + 1", (account_id, period, kind))
+
+    def usage(self, account_id: str, year: int, month: int) -> dict[str, int]:
+        rows = self._query("SELECT kind, count FROM usage WHERE account_id = ? AND period = ?",
+                           (account_id, f"{year:04d}-{month:02d}"))
+        return {r["kind"]: r["count"] for r in rows}
+
+
+def _job_dict(row) -> dict:
+    success = None if row["success"] is None else bool(row["success"])
+    job = {"job_id": row["job_id"], "source_type": row["source_type"],
+           "start_time": row["start_time"], "stop_time": row["stop_time"], "success": success}
+    if row["message"]:
+        job["message"] = row["message"]
+    return job
