@@ -135,3 +135,131 @@ def siddhartha(path: str | os.PathLike | None = None) -> list[dict]:
             paragraph.append(stripped)
     flush()
     return documents
+
+
+# ---- analysts' own files -------------------------------------------------------------
+
+TEXT_COLUMNS = ("text",)
+KNOWN_COLUMNS = ("text", "title", "date", "subset", "subsets", "source", "language")
+
+
+@dataclass
+class ReadResult:
+    """Documents read from a file, and the rows that could not become documents."""
+
+    documents: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) when it decodes, else Windows-1252/Latin-1."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def parse_date(value) -> float | None:
+    """Seconds since 1970 (UTC) from a number or an ISO 8601 date/time string;
+    naive times are taken as UTC. Raises ValueError on anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.timestamp()
+
+
+def _document(row: dict, where: str, result: ReadResult) -> None:
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        result.problems.append(f"{where}: no text")
+        return
+    doc = {"text": text}
+    if row.get("title"):
+        doc["title"] = str(row["title"])
+    try:
+        date = parse_date(row.get("date"))
+    except ValueError:
+        result.problems.append(f"{where}: date {row.get('date')!r} is not a date; left out")
+        date = None
+    if date is not None:
+        doc["date"] = date
+    subsets = row.get("subsets") or []
+    if isinstance(subsets, str):
+        subsets = [subsets]
+    subsets = [str(s) for s in subsets if str(s).strip()]
+    if subsets:
+        doc["subsets"] = list(dict.fromkeys(subsets))
+    for extra in ("source", "language"):
+        if row.get(extra):
+            doc[extra] = str(row[extra])
+    result.documents.append(doc)
+
+
+def _csv_rows(text: str):
+    """Rows as dicts; every column named "subset" (repeats allowed) adds one subset."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return
+    if "text" not in header:
+        raise DatasetError(f"the CSV header {header} has no 'text' column")
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        row: dict = {"subsets": []}
+        for name, value in zip(header, values):
+            if name in ("subset", "subsets"):
+                if value.strip():
+                    row["subsets"].append(value.strip())
+            else:
+                row[name] = value
+        yield number, row
+
+
+def read_documents(path: str | os.PathLike) -> ReadResult:
+    """Documents from a CSV file (header with text, title, date, subset...; the
+    subset column may repeat) or JSON lines / a JSON array of objects. Rows
+    without text are reported in `problems`, not silently dropped."""
+    path = Path(path)
+    text = _decode(path.read_bytes())
+    result = ReadResult()
+    stripped = text.lstrip()
+    if path.suffix.lower() in (".jsonl", ".json", ".jsons", ".ndjson") or stripped[:1] in "[{":
+        if stripped.startswith("["):
+            try:
+                items = list(enumerate(json.loads(text), start=1))
+            except ValueError as exc:
+                raise DatasetError(f"{path} is not valid JSON: {exc}") from None
+            label = "item"
+        else:
+            items = []
+            for number, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        items.append((number, json.loads(line)))
+                    except ValueError as exc:
+                        raise DatasetError(f"{path} line {number} is not valid JSON: {exc}") from None
+            label = "line"
+        for number, item in items:
+            if not isinstance(item, dict):
+                result.problems.append(f"{label} {number}: not a JSON object")
+                continue
+            if "subset" in item and "subsets" not in item:
+                item = {**item, "subsets": item["subset"]}
+            _document(item, f"{label} {number}", result)
+    else:
+        for number, row in _csv_rows(text):
+            _document(row, f"row {number}", result)
+    return result

@@ -1,0 +1,94 @@
+"""`lumiwork serve | demo | upload | report | lab`."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .server import DEFAULT_HOST, DEFAULT_PORT
+
+
+def local_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    return f"http://{host}:{port}/api/v4/"
+
+
+def cmd_serve(args) -> int:
+    from .server import serve
+
+    serve(args.host, args.port, Path(args.data_dir) if args.data_dir else None,
+          username=args.user, password=args.password)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .client import LuminosoClient
+    from .demo import build_demo_project
+
+    client = LuminosoClient.connect(args.url)
+    account = client.change_path(f"/projects/{client._default_account()}")
+    project = build_demo_project(account, text_path=args.text, progress=True, rebuild=args.rebuild)
+    print(f"demo project ready: {project.url}")
+    return 0
+
+
+def cmd_upload(args) -> int:
+    from .upload import upload_file
+
+    upload_file(args.file, args.account, args.project_name, url=args.url, append=args.append,
+                stage=args.stage, language=args.language, username=args.username)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lumiwork", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the local API v4 server")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    serve.add_argument("--data-dir", help="where the database and models live "
+                       "(default: $LUMIWORK_DATA_DIR or ~/.local/share/lumiwork)")
+    serve.add_argument("--user", help="first user's name (or $LUMIWORK_USER)")
+    serve.add_argument("--password", help="first user's password (or $LUMIWORK_PASSWORD; "
+                       "generated and printed once otherwise)")
+    serve.set_defaults(run=cmd_serve)
+
+    demo = commands.add_parser("demo", help="build the cookbook's Siddhartha project on a server")
+    demo.add_argument("--url", default=os.environ.get("LUMIWORK_URL") or local_url())
+    demo.add_argument("--text", help="path of the Siddhartha text (else $LUMIWORK_SIDDHARTHA, "
+                      "the cache, or a download)")
+    demo.add_argument("--rebuild", action="store_true", help="replace an existing demo project")
+    demo.set_defaults(run=cmd_demo)
+
+    upload = commands.add_parser("upload", help="upload a CSV or JSON-lines file as a project")
+    upload.add_argument("file")
+    upload.add_argument("account")
+    upload.add_argument("project_name")
+    upload.add_argument("--url", default=os.environ.get("LUMIWORK_URL") or local_url())
+    upload.add_argument("--append", action="store_true", help="add to an existing project")
+    upload.add_argument("--stage", action="store_true", help="upload without recalculating")
+    upload.add_argument("--language", help="language of the documents (e.g. en)")
+    upload.add_argument("--username", help="log in as this user (asks for the password)")
+    upload.set_defaults(run=cmd_upload)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a CLI reports problems in one line, not a traceback
+        from .client import LuminosoError
+        from .datasets import DatasetError
+
+        if isinstance(exc, (LuminosoError, DatasetError, OSError)):
+            print(f"lumiwork: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Shared fixtures: a real embedded server on a free 127.0.0.1 port, with the
+demo project built from ../shared/data/siddhartha.txt."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SIDDHARTHA = REPO.parent / "shared" / "data" / "siddhartha.txt"
+
+# Tests must never touch the developer's own ~/.luminoso or data folder: give
+# this run (and the notebook kernels it starts) a home of its own.
+_HOME = tempfile.mkdtemp(prefix="lumiwork-test-home-")
+os.environ["HOME"] = _HOME
+os.environ.pop("XDG_DATA_HOME", None)
+os.environ.pop("LUMIWORK_URL", None)
+os.environ.pop("LUMIWORK_TOKEN", None)
+os.environ["LUMIWORK_SIDDHARTHA"] = str(SIDDHARTHA)
+os.environ["LUMIWORK_DATA_DIR"] = os.path.join(_HOME, "lumiwork-data")
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def siddhartha_path() -> Path:
+    if not SIDDHARTHA.is_file():
+        pytest.fail(f"the shared Siddhartha text is missing at {SIDDHARTHA}")
+    return SIDDHARTHA
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    from lumiwork.server import EmbeddedServer
+
+    srv = EmbeddedServer(tmp_path_factory.mktemp("server-data"), username="analyst@example.com",
+                         password=PASSWORD)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def account_client(server):
+    from lumiwork.client import LuminosoClient
+
+    return LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}/",
+                                  token=server.token)
+
+
+@pytest.fixture(scope="session")
+def demo_project(account_client, siddhartha_path):
+    """Our client on the cookbook's Siddhartha project (built once per run)."""
+    from lumiwork.demo import build_demo_project
+
+    return build_demo_project(account_client, text_path=siddhartha_path)
+
+
+@pytest.fixture(scope="session")
+def official_project(server, demo_project):
+    """The official luminoso_api v4 client on the demo project."""
+    from luminoso_api.v4_client import LuminosoClient
+
+    return LuminosoClient.connect(demo_project.url, username="analyst@example.com",
+                                  password=PASSWORD)
