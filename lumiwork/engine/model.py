@@ -28,10 +28,12 @@ class Model:
     counts: np.ndarray            # occurrences of each term
     doc_counts: np.ndarray        # documents containing each term
     scores: np.ndarray            # relevance
+    general: np.ndarray           # frequency of each term in general English
     idf: np.ndarray
     term_vectors: np.ndarray      # (terms, 150) float32, unit rows
     doc_ids: list[str]
     doc_vectors: np.ndarray       # (docs, 150) float32, unit rows (zero if no terms)
+    doc_lengths: np.ndarray       # words in each document
     subset_names: list[str]
     subset_counts: np.ndarray
     subset_means: np.ndarray      # (subsets, 150) plain means of document vectors
@@ -97,8 +99,10 @@ class Model:
                 terms=np.array(self.terms, dtype=str),
                 texts=np.array(self.texts, dtype=str),
                 counts=self.counts, doc_counts=self.doc_counts, scores=self.scores,
+                general=self.general,
                 idf=self.idf, term_vectors=self.term_vectors,
                 doc_ids=np.array(self.doc_ids, dtype=str), doc_vectors=self.doc_vectors,
+                doc_lengths=self.doc_lengths,
                 subset_names=np.array(self.subset_names, dtype=str),
                 subset_counts=self.subset_counts, subset_means=self.subset_means,
                 membership_indptr=self.membership.indptr,
@@ -131,8 +135,10 @@ class Model:
             return cls(
                 terms=data["terms"].tolist(), texts=data["texts"].tolist(),
                 counts=data["counts"], doc_counts=data["doc_counts"], scores=data["scores"],
+                general=data["general"],
                 idf=data["idf"], term_vectors=data["term_vectors"],
                 doc_ids=data["doc_ids"].tolist(), doc_vectors=data["doc_vectors"],
+                doc_lengths=data["doc_lengths"],
                 subset_names=data["subset_names"].tolist(),
                 subset_counts=data["subset_counts"], subset_means=data["subset_means"],
                 membership=membership, doc_terms=doc_terms, built_at=float(data["built_at"]),
@@ -217,9 +223,10 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
 
     return Model(
         terms=[occurrences.terms[t] for t in vocabulary], texts=texts,
-        counts=counts, doc_counts=doc_counts, scores=scores, idf=idf,
+        counts=counts, doc_counts=doc_counts, scores=scores, general=general, idf=idf,
         term_vectors=term_vectors,
         doc_ids=[str(doc["_id"]) for doc in documents], doc_vectors=doc_vectors,
+        doc_lengths=np.bincount(corpus.doc_index, minlength=corpus.n_docs).astype(np.int64),
         subset_names=subset_names, subset_counts=subset_counts, subset_means=subset_means,
         membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
         timings=timings,

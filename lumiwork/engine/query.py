@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model
+from .terms import relevance
 from .text import tokenize
 
 # A term in a found document is highlighted as a conceptual match when its
@@ -47,13 +48,17 @@ def related_terms(model: Model, vector: np.ndarray, limit: int, ignored: set[str
 def top_terms(model: Model, limit: int, ignored: set[str] = frozenset(), subset: str | None = None):
     """Term indices by relevance, optionally only terms found in one subset."""
     mask = allowed_terms(model, ignored)
-    if subset is not None:
-        docs = model.membership[:, model.subset_index[subset]].nonzero()[0]
-        in_subset = np.zeros(len(model.terms), dtype=bool)
-        in_subset[model.doc_terms[docs].indices] = True
-        mask &= in_subset
-    order = model.top_order[mask[model.top_order]]
-    return [int(i) for i in order[:limit]]
+    if subset is None:
+        order = model.top_order[mask[model.top_order]]
+        return [int(i) for i in order[:limit]]
+    # Within a subset, relevance is recomputed from the subset's own counts
+    # (documents containing each term), against the same general frequencies.
+    docs = model.membership[:, model.subset_index[subset]].nonzero()[0]
+    counts = np.bincount(model.doc_terms[docs].indices, minlength=len(model.terms))
+    scores = relevance(counts.astype(np.float64), int(model.doc_lengths[docs].sum()), model.general)
+    scores[~mask | (counts == 0)] = -np.inf
+    chosen = top_k(scores, limit)
+    return [int(i) for i in chosen if np.isfinite(scores[i])]
 
 
 def expand_query(model: Model, vector: np.ndarray, neighbours: int = 10) -> np.ndarray:

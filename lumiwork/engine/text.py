@@ -1,10 +1,12 @@
 """Tokenizing and lemmatizing text into tagged term parts (``river|en``)."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import simplemma
+import wordfreq
 
 LANGUAGE = "en"
 
@@ -45,13 +47,24 @@ class Token:
 
 
 def lemmatize(word: str) -> str:
-    """Lowercase lemma of one word, cached because corpora repeat words a lot."""
+    """Lowercase lemma of one word, cached because corpora repeat words a lot.
+
+    simplemma guesses lemmas of words it does not know ("thinking" -> "thinke");
+    a guess that is no English word is dropped in favour of the word itself.
+    """
     lemma = _lemma_cache.get(word)
     if lemma is None:
-        base = _POSSESSIVE.sub("", word).lower()
-        lemma = simplemma.lemmatize(base, lang=LANGUAGE).lower() if base else word.lower()
+        base = _POSSESSIVE.sub("", word).lower() or word.lower()
+        lemma = simplemma.lemmatize(base, lang=LANGUAGE).lower()
+        if lemma != base and lemma not in _known_words():
+            lemma = base
         _lemma_cache[word] = lemma
     return lemma
+
+
+@functools.cache
+def _known_words() -> dict[str, float]:
+    return wordfreq.get_frequency_dict(LANGUAGE)
 
 
 def tokenize(text: str) -> list[Token]:

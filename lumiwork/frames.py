@@ -1,0 +1,248 @@
+"""API results as tidy pandas DataFrames: one function per cookbook question,
+one row per thing. Functions that can return vectors take ``with_vectors=True``
+and then return ``(frame, matrix)``, the matrix's rows aligned with the frame's."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import vectors as packing
+from .client import LuminosoClient
+
+
+def _with(frame: pd.DataFrame, packed, with_vectors: bool):
+    if not with_vectors:
+        return frame
+    return frame, packing.stack(list(packed))
+
+
+def _epoch(values) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype="float64"), unit="s", utc=True)
+
+
+def projects(client: LuminosoClient, name: str | None = None) -> pd.DataFrame:
+    """Projects you can read (from any client), newest update last.
+
+    Columns: project_id, name, owner, description, document_count (int),
+    creation_date, last_update, last_build_time (UTC datetimes), days_since_update (int).
+    """
+    params = {"name": name} if name else {}
+    records = client.change_path("/").get("projects", **params)
+    frame = pd.DataFrame({
+        "project_id": pd.Series([r["project_id"] for r in records], dtype="string"),
+        "name": pd.Series([r["name"] for r in records], dtype="string"),
+        "owner": pd.Series([r["owner"] for r in records], dtype="string"),
+        "description": pd.Series([r.get("description", "") for r in records], dtype="string"),
+        "document_count": pd.Series([r.get("document_count", r.get("counts", {}).get("__all__", 0))
+                                     for r in records], dtype="int64"),
+        "creation_date": _epoch([r["creation_date"] for r in records]),
+        "last_update": _epoch([r["last_update"] for r in records]),
+        "last_build_time": _epoch([r.get("last_build_time") for r in records]),
+    })
+    now = pd.Timestamp.now(tz="UTC")
+    frame["days_since_update"] = (now - frame["last_update"]).dt.days.astype("int64")
+    return frame.sort_values("last_update", ignore_index=True)
+
+
+def topics(project: LuminosoClient, with_vectors: bool = False):
+    """Columns: topic_id, name, text, color."""
+    records = project.get("topics")
+    frame = pd.DataFrame({
+        "topic_id": pd.Series([t["_id"] for t in records], dtype="string"),
+        "name": pd.Series([t["name"] for t in records], dtype="string"),
+        "text": pd.Series([t["text"] for t in records], dtype="string"),
+        "color": pd.Series([t["color"] for t in records], dtype="string"),
+    })
+    return _with(frame, (t.get("vector") for t in records), with_vectors)
+
+
+def _term_frame(terms: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "term": pd.Series([t["term"] for t in terms], dtype="string"),
+        "text": pd.Series([t["text"] for t in terms], dtype="string"),
+        "score": pd.Series([t["score"] for t in terms], dtype="float64"),
+        "distinct_doc_count": pd.Series([t["distinct_doc_count"] for t in terms], dtype="int64"),
+        "total_doc_count": pd.Series([t["total_doc_count"] for t in terms], dtype="int64"),
+    })
+
+
+def top_terms(project: LuminosoClient, limit: int = 20, subset: str | None = None,
+              with_vectors: bool = False):
+    """Most relevant terms. Columns: term, text, score, distinct_doc_count, total_doc_count."""
+    params = {"limit": limit}
+    if subset:
+        params["subset"] = subset
+    records = project.get("terms", **params)
+    return _with(_term_frame(records), (t["vector"] for t in records), with_vectors)
+
+
+def _query(text, terms, topic, vector) -> dict:
+    given = {k: v for k, v in {"text": text, "terms": terms, "topic": topic,
+                               "vector": vector}.items() if v is not None}
+    if len(given) != 1:
+        raise ValueError("give exactly one of text, terms, topic or vector")
+    if "vector" in given and not isinstance(given["vector"], str):
+        given["vector"] = packing.pack(np.asarray(given["vector"], dtype=np.float64))
+    return given
+
+
+def related_terms(project: LuminosoClient, text: str | None = None, terms: list[str] | None = None,
+                  topic: str | None = None, vector=None, limit: int = 10,
+                  with_vectors: bool = False):
+    """Terms nearest a text, terms, topic id or vector (numpy or pack64).
+
+    Columns: term, text, correlation, score, distinct_doc_count, total_doc_count.
+    """
+    found = project.get("terms/search", limit=limit, **_query(text, terms, topic, vector))
+    results = found["search_results"]
+    frame = _term_frame([term for term, _ in results])
+    frame.insert(2, "correlation", pd.Series([c for _, c in results], dtype="float64"))
+    return _with(frame, (term["vector"] for term, _ in results), with_vectors)
+
+
+def search_documents(project: LuminosoClient, text: str | None = None,
+                     terms: list[str] | None = None, vector=None, limit: int = 10,
+                     subset: str | None = None, exclude_containing: bool = False,
+                     with_vectors: bool = False):
+    """Documents ranked by correlation with the query.
+
+    With ``exclude_containing`` and a text query, documents containing the search
+    text are dropped (the cookbook's "matches that don't contain the word"),
+    so fewer than `limit` rows may come back; ask for more to compensate.
+    Columns: doc_id, score, text, title, subsets (list), exact_spans and
+    conceptual_spans (lists of [start, end] character offsets), contains_text (bool).
+    """
+    params = {"limit": limit, **_query(text, terms, None, vector)}
+    if subset:
+        params["subset"] = subset
+    results = project.get("docs/search", **params)["search_results"]
+    docs = [m["document"] for m, _ in results]
+    contains = [bool(text) and text.lower() in d["text"].lower() for d in docs]
+    frame = pd.DataFrame({
+        "doc_id": pd.Series([d["_id"] for d in docs], dtype="string"),
+        "score": pd.Series([s for _, s in results], dtype="float64"),
+        "text": pd.Series([d["text"] for d in docs], dtype="string"),
+        "title": pd.Series([d.get("title", "") for d in docs], dtype="string"),
+        "subsets": pd.Series([[s for s in d.get("subsets", []) if s != "__all__"] for d in docs],
+                             dtype="object"),
+        "exact_spans": pd.Series([m["exact_indices"] for m, _ in results], dtype="object"),
+        "conceptual_spans": pd.Series([m["conceptual_indices"] for m, _ in results], dtype="object"),
+        "contains_text": pd.Series(contains, dtype="bool"),
+    })
+    packed = [d.get("vector") for d in docs]
+    if exclude_containing:
+        keep = ~frame["contains_text"].to_numpy()
+        frame = frame[keep].reset_index(drop=True)
+        packed = [p for p, k in zip(packed, keep) if k]
+    return _with(frame, packed, with_vectors)
+
+
+def topic_stats(project: LuminosoClient) -> pd.DataFrame:
+    """Columns: topic_id, name, distance, mean, stdev, zscore, n. The ".all"
+    row describes all topics together."""
+    stats = project.get("topics/stats")
+    rows = [{"topic_id": topic_id, "name": s["name"], "distance": s["distance"],
+             "mean": s["correlation"]["mean"], "stdev": s["correlation"]["stdev"],
+             "zscore": s["correlation"]["Zscore"], "n": s["correlation"]["n"]}
+            for topic_id, s in stats.items()]
+    frame = pd.DataFrame(rows, columns=["topic_id", "name", "distance", "mean", "stdev",
+                                        "zscore", "n"])
+    return frame.astype({"topic_id": "string", "name": "string", "distance": "float64",
+                         "mean": "float64", "stdev": "float64", "zscore": "float64", "n": "int64"})
+
+
+def text_correlation(project: LuminosoClient, text: str) -> pd.DataFrame:
+    """Correlation of a text with each topic, highest first.
+    Columns: topic_id, name, correlation."""
+    correlations = project.put("topics/text_correlation", text=text)
+    names = _topic_names(project) if correlations else {}
+    frame = pd.DataFrame({
+        "topic_id": pd.Series(list(correlations), dtype="string"),
+        "name": pd.Series([names.get(t, t) for t in correlations], dtype="string"),
+        "correlation": pd.Series(list(correlations.values()), dtype="float64"),
+    })
+    return frame.sort_values("correlation", ascending=False, ignore_index=True)
+
+
+def _topic_names(project: LuminosoClient) -> dict[str, str]:
+    return {t["_id"]: t["name"] for t in project.get("topics")}
+
+
+def _matrix(result: dict, row_names: dict, column_names: dict | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame.from_dict(result, orient="index").astype("float64")
+    frame.index = [row_names.get(i, i) for i in frame.index]
+    if column_names:
+        frame.columns = [column_names.get(c, c) for c in frame.columns]
+    return frame
+
+
+def topic_correlation(project: LuminosoClient) -> pd.DataFrame:
+    """Topic x topic correlations, rows and columns named by topic name."""
+    names = _topic_names(project)
+    return _matrix(project.get("topics/correlation", format="json"), names, names)
+
+
+def topic_subset_correlation(project: LuminosoClient) -> pd.DataFrame:
+    """Topic x subset correlations; rows are topic names, columns subsets in
+    natural order ("Chapter 2" before "Chapter 10"), ``__all__`` first."""
+    names = _topic_names(project)
+    frame = _matrix(project.get("topics/subset_correlation", format="json"), names)
+    return frame[sorted(frame.columns, key=natural_key)]
+
+
+def natural_key(name: str):
+    """Sort key that orders embedded numbers numerically; ``__all__`` first."""
+    return (name != "__all__",
+            [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)])
+
+
+def subset_stats(project: LuminosoClient, with_vectors: bool = False):
+    """Subsets in natural order with their document counts (``__all__`` first).
+    Columns: subset, count. Vectors: the plain mean document vector of each."""
+    stats = sorted(project.get("subsets/stats"), key=lambda s: natural_key(s["subset"]))
+    frame = pd.DataFrame({
+        "subset": pd.Series([s["subset"] for s in stats], dtype="string"),
+        "count": pd.Series([s["count"] for s in stats], dtype="int64"),
+    })
+    return _with(frame, (s["mean"] for s in stats), with_vectors)
+
+
+def document_vectors(project: LuminosoClient, texts: list[str]):
+    """Vectors for new texts: (frame with text, terms (list), n_terms; matrix)."""
+    results = project.upload("docs/vectors", [{"text": t} for t in texts])
+    frame = pd.DataFrame({
+        "text": pd.Series([r["text"] for r in results], dtype="string"),
+        "terms": pd.Series([[t["term"] for t in r["terms"]] for r in results], dtype="object"),
+    })
+    frame["n_terms"] = frame["terms"].map(len).astype("int64")
+    return frame, packing.unpack_many([r["vector"] for r in results])
+
+
+def ignore_list(project: LuminosoClient) -> pd.DataFrame:
+    """Columns: term, kind ("fullstring" or "substring")."""
+    listing = project.get("terms/ignorelist")
+    rows = [(term, kind) for kind in ("fullstring", "substring") for term in listing.get(kind, [])]
+    return pd.DataFrame(rows, columns=["term", "kind"]).astype("string")
+
+
+def accounts(client: LuminosoClient) -> pd.DataFrame:
+    """Columns: account_id, account_name, permissions (list), is_default (bool)."""
+    info = client.change_path("/").get("accounts")
+    frame = pd.DataFrame({
+        "account_id": pd.Series([a["account_id"] for a in info["accounts"]], dtype="string"),
+        "account_name": pd.Series([a["account_name"] for a in info["accounts"]], dtype="string"),
+        "permissions": pd.Series([a["permissions"] for a in info["accounts"]], dtype="object"),
+    })
+    frame["is_default"] = (frame["account_id"] == info["default_account"]).astype("bool")
+    return frame
+
+
+def usage(client: LuminosoClient, account_id: str, year: int, month: int) -> pd.DataFrame:
+    """API calls of one billing month. Columns: kind, count."""
+    result = client.change_path("/").get(f"accounts/{account_id}/usage",
+                                         billing_period=[year, month])
+    counts = result["call_counts"]
+    return pd.DataFrame({"kind": pd.Series(list(counts), dtype="string"),
+                         "count": pd.Series(list(counts.values()), dtype="int64")})
