@@ -87,7 +87,8 @@ def split_sentences(paragraph: str) -> list[str]:
     """Sentences of one paragraph; quoted speech stays in one sentence.
 
     A sentence ends at . ! or ? followed by a space, outside quotation marks, or
-    at a closing quotation mark right after such a stop.
+    at a closing quotation mark right after such a stop; never when the next
+    word starts in lower case ('"Do you hear?" he asked.' is one sentence).
     """
     sentences, start, inside_quote = [], 0, False
     for i, char in enumerate(paragraph):
@@ -96,7 +97,8 @@ def split_sentences(paragraph: str) -> list[str]:
             ends = not inside_quote and paragraph[i - 1:i] in (".", "!", "?")
         else:
             ends = not inside_quote and char in ".!?"
-        at_break = i + 1 == len(paragraph) or paragraph[i + 1].isspace()
+        rest = paragraph[i + 1:]
+        at_break = not rest or (rest[0].isspace() and not rest.lstrip()[:1].islower())
         if ends and at_break:
             sentences.append(paragraph[start:i + 1].strip())
             start = i + 1
