@@ -1,0 +1,126 @@
+"""ipywidgets panels: controls whose callbacks re-call frames and plots.
+
+Each builder returns a Panel (a VBox) that also keeps its latest `frame` and
+`figure`, so tests and users can read what is shown.
+"""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+from IPython.display import HTML, display
+
+from . import frames, plots
+from .client import LuminosoClient, LuminosoError
+
+
+class Panel(widgets.VBox):
+    """Controls on top, results below; `refresh()` re-renders."""
+
+    def __init__(self, controls, render):
+        self.output = widgets.Output()
+        self.message = widgets.HTML()
+        self.frame = None
+        self.figure = None
+        self._render = render
+        super().__init__([widgets.HBox(controls), self.message, self.output])
+        for control in controls:
+            if hasattr(control, "value"):
+                control.observe(lambda change: self.refresh(), names="value")
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.frame, self.figure, extra = self._render()
+            self.message.value = ""
+        except (LuminosoError, ValueError) as exc:
+            self.message.value = f"<b>Could not update:</b> {html.escape(str(exc))}"
+            return
+        self.output.clear_output(wait=True)
+        with self.output:
+            display(self.figure)
+            if extra is not None:
+                display(extra)
+
+
+def highlight(text: str, exact_spans, conceptual_spans) -> str:
+    """Document text as HTML, exact matches bold, conceptual ones underlined;
+    the text itself is escaped."""
+    marks = [(s, e, "b") for s, e in exact_spans] + [(s, e, "u") for s, e in conceptual_spans]
+    pieces, position = [], 0
+    for start, end, tag in sorted(marks):
+        if start < position:
+            continue  # overlapping phrase and word spans: keep the first
+        pieces.append(html.escape(text[position:start]))
+        pieces.append(f"<{tag}>{html.escape(text[start:end])}</{tag}>")
+        position = end
+    pieces.append(html.escape(text[position:]))
+    return "".join(pieces)
+
+
+def term_search_panel(project: LuminosoClient, text: str = "river", limit: int = 10) -> Panel:
+    """Related terms for a text or a topic."""
+    topic_names = frames.topics(project)
+    query = widgets.Text(value=text, description="Text", continuous_update=False)
+    topic = widgets.Dropdown(options=[("(use the text)", "")] +
+                             list(zip(topic_names["name"], topic_names["topic_id"])),
+                             description="or topic")
+    count = widgets.IntSlider(value=limit, min=5, max=50, description="Terms")
+
+    def render():
+        if topic.value:
+            frame = frames.related_terms(project, topic=topic.value, limit=count.value)
+            label = topic_names.set_index("topic_id").loc[topic.value, "name"]
+        else:
+            frame = frames.related_terms(project, text=query.value, limit=count.value)
+            label = query.value
+        return frame, plots.related_terms_bars(frame, f"Terms related to “{label}”"), None
+
+    return Panel([query, topic, count], render)
+
+
+def doc_search_panel(project: LuminosoClient, text: str = "river", limit: int = 10) -> Panel:
+    """Document search with exact and conceptual matches highlighted."""
+    query = widgets.Text(value=text, description="Search", continuous_update=False)
+    count = widgets.IntSlider(value=limit, min=5, max=50, description="Documents")
+    conceptual_only = widgets.Checkbox(value=False, description="only documents without the words")
+
+    def render():
+        frame = frames.search_documents(project, text=query.value, limit=count.value,
+                                        exclude_containing=conceptual_only.value)
+        rows = "".join(f"<li>{score:.3f} — {highlight(t, e, c)}</li>" for score, t, e, c in
+                       frame[["score", "text", "exact_spans", "conceptual_spans"]].itertuples(index=False))
+        return frame, plots.doc_search_bars(frame, query.value), HTML(f"<ol>{rows}</ol>")
+
+    return Panel([query, count, conceptual_only], render)
+
+
+def topic_explorer(project: LuminosoClient, text: str = "he heard the water quietly flowing") -> Panel:
+    """Correlation of any text with the project's topics."""
+    query = widgets.Text(value=text, description="Text", continuous_update=False,
+                         layout=widgets.Layout(width="60%"))
+
+    def render():
+        frame = frames.text_correlation(project, query.value)
+        return frame, plots.text_correlation_bars(frame, query.value), None
+
+    return Panel([query], render)
+
+
+def subset_explorer(project: LuminosoClient, text: str = "thoughtful") -> Panel:
+    """A text's vector against every subset's mean vector."""
+    stats, means = frames.subset_stats(project, with_vectors=True)
+    query = widgets.Text(value=text, description="Text", continuous_update=False)
+
+    def render():
+        _, vectors = frames.document_vectors(project, [query.value])
+        frame = stats.assign(dot_product=means @ vectors[0])
+        frame = frame[frame["subset"] != "__all__"].reset_index(drop=True)
+        figure = plots.subset_dot_products(frame["subset"], frame["dot_product"], query.value)
+        return frame, figure, None
+
+    return Panel([query], render)
+
+
+__all__ = ["Panel", "highlight", "term_search_panel", "doc_search_panel", "topic_explorer",
+           "subset_explorer"]
