@@ -40,6 +40,19 @@ def cmd_upload(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    print(f"report written to {build_report(args.notebook, args.output)}")
+    return 0
+
+
+def cmd_lab(args) -> int:
+    from .lab import run_lab
+
+    return run_lab(no_browser=args.no_browser, lab_port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lumiwork", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--language", help="language of the documents (e.g. en)")
     upload.add_argument("--username", help="log in as this user (asks for the password)")
     upload.set_defaults(run=cmd_upload)
+
+    report = commands.add_parser("report", help="run a notebook and export standalone HTML")
+    report.add_argument("notebook")
+    report.add_argument("-o", "--output", help="HTML file (default: beside the notebook)")
+    report.set_defaults(run=cmd_report)
+
+    lab = commands.add_parser("lab", help="server + demo project + JupyterLab on the notebooks")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.add_argument("--port", type=int, help="JupyterLab's port")
+    lab.set_defaults(run=cmd_lab)
     return parser
 
 

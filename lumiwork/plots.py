@@ -25,8 +25,8 @@ def _layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
 def related_terms_bars(frame: pd.DataFrame, title: str = "Related terms") -> go.Figure:
     """Horizontal bars of term correlation, strongest on top (frames.related_terms)."""
     ordered = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(x=ordered["correlation"], y=ordered["text"], orientation="h",
-                           hovertext=ordered["term"], marker_color="#1f77b4"))
+    fig = go.Figure(go.Bar(x=ordered["correlation"].tolist(), y=ordered["text"].tolist(), orientation="h",
+                           hovertext=ordered["term"].tolist(), marker_color="#1f77b4"))
     fig.update_xaxes(title="correlation")
     return _layout(fig, title, height=max(300, 24 * len(frame) + 80))
 
@@ -34,8 +34,8 @@ def related_terms_bars(frame: pd.DataFrame, title: str = "Related terms") -> go.
 def top_terms_bars(frame: pd.DataFrame, title: str = "Top terms by relevance") -> go.Figure:
     """Horizontal bars of relevance score (frames.top_terms)."""
     ordered = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(x=ordered["score"], y=ordered["text"], orientation="h",
-                           hovertext=ordered["distinct_doc_count"].map("{} documents".format),
+    fig = go.Figure(go.Bar(x=ordered["score"].tolist(), y=ordered["text"].tolist(), orientation="h",
+                           hovertext=ordered["distinct_doc_count"].map("{} documents".format).tolist(),
                            marker_color="#2ca02c"))
     fig.update_xaxes(title="relevance")
     return _layout(fig, title, height=max(300, 24 * len(frame) + 80))
@@ -45,10 +45,10 @@ def topic_stats_figure(frame: pd.DataFrame, title: str = "Topic correlation with
     """Mean correlation per topic with stdev error bars, Zscore as label (frames.topic_stats)."""
     topics = frame[frame["topic_id"] != ".all"]
     fig = go.Figure(go.Bar(
-        x=topics["name"], y=topics["mean"],
-        error_y=dict(type="data", array=topics["stdev"], visible=True),
+        x=topics["name"].tolist(), y=topics["mean"].tolist(),
+        error_y=dict(type="data", array=topics["stdev"].tolist(), visible=True),
         text=[f"Z = {z:.1f}" for z in topics["zscore"]], textposition="outside",
-        customdata=np.stack([topics["distance"], topics["n"]], axis=1),
+        customdata=np.stack([topics["distance"], topics["n"]], axis=1).tolist(),
         hovertemplate="%{x}<br>mean %{y:.3f}<br>distance %{customdata[0]:.2f}"
                       "<br>n %{customdata[1]}<extra></extra>",
     ))
@@ -58,14 +58,14 @@ def topic_stats_figure(frame: pd.DataFrame, title: str = "Topic correlation with
 
 def text_correlation_bars(frame: pd.DataFrame, text: str) -> go.Figure:
     """Correlation of one text with each topic (frames.text_correlation)."""
-    fig = go.Figure(go.Bar(x=frame["name"], y=frame["correlation"], marker_color="#9467bd"))
+    fig = go.Figure(go.Bar(x=frame["name"].tolist(), y=frame["correlation"].tolist(), marker_color="#9467bd"))
     fig.update_yaxes(title="correlation")
     return _layout(fig, f"Topics for “{text}”")
 
 
 def topic_subset_heatmap(frame: pd.DataFrame, title: str = "Topic × subset correlation") -> go.Figure:
     """Heatmap of frames.topic_subset_correlation (topics as rows)."""
-    fig = go.Figure(go.Heatmap(z=frame.to_numpy(), x=list(frame.columns), y=list(frame.index),
+    fig = go.Figure(go.Heatmap(z=frame.to_numpy().tolist(), x=list(frame.columns), y=list(frame.index),
                                colorscale="RdBu", zmid=0, colorbar=dict(title="corr")))
     return _layout(fig, title, height=max(300, 40 * len(frame) + 200))
 
@@ -89,7 +89,7 @@ def vector_map(labels, matrix: np.ndarray, kinds, title: str = "Subsets and topi
     fig = go.Figure()
     for kind in dict.fromkeys(kinds):
         rows = [i for i, k in enumerate(kinds) if k == kind]
-        fig.add_trace(go.Scatter(x=coords[rows, 0], y=coords[rows, 1], mode="markers+text",
+        fig.add_trace(go.Scatter(x=coords[rows, 0].tolist(), y=coords[rows, 1].tolist(), mode="markers+text",
                                  name=kind, text=[labels[i] for i in rows],
                                  textposition="top center", marker=dict(size=10)))
     fig.update_xaxes(title="component 1", zeroline=False)
@@ -106,7 +106,7 @@ def doc_search_bars(frame: pd.DataFrame, query: str) -> go.Figure:
     fig = go.Figure()
     for flag, name, color in ((True, "exact match", "#1f77b4"), (False, "conceptual match", "#ff7f0e")):
         rows = np.flatnonzero(exact == flag)[::-1]
-        fig.add_trace(go.Bar(x=frame["score"].to_numpy()[rows], y=[labels[i] for i in rows],
+        fig.add_trace(go.Bar(x=frame["score"].to_numpy()[rows].tolist(), y=[labels[i] for i in rows],
                              orientation="h", name=name, marker_color=color,
                              hovertext=[frame["text"].iloc[i] for i in rows]))
     fig.update_layout(barmode="overlay", yaxis=dict(categoryorder="array",
@@ -117,13 +117,13 @@ def doc_search_bars(frame: pd.DataFrame, query: str) -> go.Figure:
 
 def subset_dot_products(labels, values, text: str) -> go.Figure:
     """Bars of a text vector's dot product with subset mean vectors."""
-    fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color="#8c564b"))
+    fig = go.Figure(go.Bar(x=list(labels), y=[float(v) for v in values], marker_color="#8c564b"))
     fig.update_yaxes(title="dot product")
     return _layout(fig, f"“{text}” against subset means")
 
 
 def usage_bars(frame: pd.DataFrame, title: str = "API calls this month") -> go.Figure:
     """API call counts by kind (frames.usage)."""
-    fig = go.Figure(go.Bar(x=frame["kind"], y=frame["count"], marker_color="#17becf"))
+    fig = go.Figure(go.Bar(x=frame["kind"].tolist(), y=frame["count"].tolist(), marker_color="#17becf"))
     fig.update_yaxes(title="calls")
     return _layout(fig, title)

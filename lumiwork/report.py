@@ -1,0 +1,31 @@
+"""`lumiwork report`: run a notebook and export standalone HTML (inputs hidden,
+plotly.js embedded, so the report opens offline)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+
+def build_report(notebook: str | Path, output: str | Path | None = None,
+                 timeout: int = 600) -> Path:
+    """Execute `notebook` in its own folder and write the HTML report; returns its path.
+
+    Figures must be top-level outputs (widgets' live output does not survive
+    export). Text outputs are escaped by nbconvert; plots.use_notebook_renderer()
+    embeds plotly.js in the first figure, so no request leaves the page.
+    """
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"no notebook at {notebook}")
+    output = Path(output) if output else notebook.with_suffix(".html")
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook.parent.resolve())}}).execute()
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    output.write_text(body, encoding="utf-8")
+    return output

@@ -1,0 +1,84 @@
+"""Figures through fig.to_dict(); widgets by setting .value, as ipywidgets' tests do."""
+import numpy as np
+import pandas as pd
+
+from lumiwork import frames, plots, widgets
+
+
+def test_related_terms_bars_strongest_on_top():
+    frame = pd.DataFrame({"term": ["a|en", "b|en"], "text": ["a", "b"], "correlation": [0.9, 0.4]})
+    data = plots.related_terms_bars(frame).to_dict()["data"][0]
+    assert data["type"] == "bar" and data["orientation"] == "h"
+    assert list(data["y"]) == ["b", "a"] and list(data["x"]) == [0.4, 0.9]
+
+
+def test_topic_stats_figure_leaves_out_all_and_labels_zscores():
+    frame = pd.DataFrame({"topic_id": ["t1", ".all"], "name": ["River", ".all"], "distance": [10.0, 9.0],
+                          "mean": [0.05, 0.1], "stdev": [0.1, 0.2], "zscore": [17.3, 20.0], "n": [1200, 1200]})
+    data = plots.topic_stats_figure(frame).to_dict()["data"][0]
+    assert list(data["x"]) == ["River"] and list(data["error_y"]["array"]) == [0.1]
+    assert list(data["text"]) == ["Z = 17.3"]
+
+
+def test_heatmap_and_vector_map():
+    matrix = pd.DataFrame([[0.1, -0.2]], index=["River"], columns=["Chapter 1", "Chapter 2"])
+    heat = plots.topic_subset_heatmap(matrix).to_dict()["data"][0]
+    assert heat["type"] == "heatmap" and list(heat["x"]) == ["Chapter 1", "Chapter 2"]
+    vectors = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    fig = plots.vector_map(["a", "b", "c"], vectors, ["chapter", "chapter", "topic"]).to_dict()
+    assert [trace["name"] for trace in fig["data"]] == ["chapter", "topic"]
+    assert len(fig["data"][0]["x"]) == 2
+
+
+def test_doc_search_bars_split_exact_and_conceptual():
+    frame = pd.DataFrame({"text": ["the river", "water flows"], "score": [0.6, 0.5],
+                          "exact_spans": [[[4, 9]], []]})
+    traces = plots.doc_search_bars(frame, "river").to_dict()["data"]
+    assert [t["name"] for t in traces] == ["exact match", "conceptual match"]
+    assert list(traces[1]["x"]) == [0.5]
+
+
+def test_highlight_escapes_and_marks():
+    html = widgets.highlight("<b>river</b> & water", [[3, 8]], [[15, 20]])
+    assert html == "&lt;b&gt;<b>river</b>&lt;/b&gt; &amp; <u>water</u>"
+    assert "<script" not in widgets.highlight("<script>x</script>", [], [])
+
+
+def test_term_search_panel_reacts_to_value(demo_project):
+    panel = widgets.term_search_panel(demo_project, text="river", limit=5)
+    assert panel.frame.loc[0, "term"] == "river|en" and len(panel.frame) == 5
+    text_box, topic_box, count = panel.children[0].children
+    text_box.value = "govinda"
+    assert panel.frame.loc[0, "term"] == "govinda|en"
+    assert "govinda" in panel.figure.to_dict()["layout"]["title"]["text"]
+    count.value = 8
+    assert len(panel.frame) == 8
+    topic_box.value = topic_box.options[-1][1]  # the River topic
+    assert panel.frame.loc[0, "term"] == "river|en"
+
+
+def test_doc_search_panel_conceptual_only(demo_project):
+    panel = widgets.doc_search_panel(demo_project, text="river", limit=20)
+    assert panel.frame["contains_text"].any()
+    panel.children[0].children[2].value = True
+    assert len(panel.frame) > 0 and not panel.frame["contains_text"].any()
+
+
+def test_topic_and_subset_explorers(demo_project):
+    topics = widgets.topic_explorer(demo_project)
+    assert topics.frame.loc[0, "name"] == "River"
+    topics.children[0].children[0].value = "Govinda and Siddhartha"
+    assert topics.frame.loc[0, "name"] == "Characters"
+    subsets = widgets.subset_explorer(demo_project, text="ferryman")
+    assert len(subsets.frame) == 12
+    best = subsets.frame.sort_values("dot_product").iloc[-1]["subset"]
+    assert best in ("Chapter 9: THE FERRYMAN", "Chapter 8: BY THE RIVER", "Chapter 10: THE SON")
+
+
+def test_panel_shows_errors_instead_of_raising(demo_project):
+    panel = widgets.term_search_panel(demo_project)
+    panel.children[0].children[2].value = 5
+    before = panel.frame
+    panel.children[0].children[0].value = ""  # no terms: an empty result, not a crash
+    assert panel.message.value == "" or "Could not update" in panel.message.value
+    assert panel.frame is not None and before is not None
