@@ -2,6 +2,7 @@
 plotly.js embedded, so the report opens offline)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -27,5 +28,14 @@ def build_report(notebook: str | Path, output: str | Path | None = None,
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    output.write_text(body, encoding="utf-8")
+    output.write_text(strip_remote_scripts(body), encoding="utf-8")
     return output
+
+
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.IGNORECASE)
+
+
+def strip_remote_scripts(html: str) -> str:
+    """Drop the template's CDN scripts (require.js, the widget renderer): a report
+    must open offline, and its figures do not need them."""
+    return _REMOTE_SCRIPT.sub("", html)
