@@ -26,5 +26,7 @@ def run_lab(no_browser: bool = False, lab_port: int | None = None, extra_args=()
         command.append("--no-browser")
     if lab_port:
         command.append(f"--port={lab_port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers often run as root; Jupyter refuses otherwise
     print(f"API server: {root}  notebooks: {NOTEBOOKS}", flush=True)
     return subprocess.call([*command, *extra_args], env=env)
