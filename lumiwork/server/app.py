@@ -727,25 +727,25 @@ def matrix_answer(call: Call, row_ids, row_names, column_ids, column_names, valu
     return Raw(out.getvalue(), FILE_TYPES["xlsx"])
 
 
-@route("projects/{account}/{project}/topics/correlation", "GET")
-def topic_correlation(call: Call):
+def topic_matrix(call: Call):
+    """Topic ids, names, their vectors as rows, and the model they come from."""
     project = get_project(call)
     model = get_model(call, project)
     topics = call.store.topics(project["project_id"])
     matrix = (np.stack([topic_vector(model, t) for t in topics]) if topics
               else np.zeros((0, model.dimensions)))
-    ids, names = [t["_id"] for t in topics], [t["name"] for t in topics]
+    return [t["_id"] for t in topics], [t["name"] for t in topics], matrix, model
+
+
+@route("projects/{account}/{project}/topics/correlation", "GET")
+def topic_correlation(call: Call):
+    ids, names, matrix, _ = topic_matrix(call)
     return matrix_answer(call, ids, names, ids, names, matrix @ matrix.T)
 
 
 @route("projects/{account}/{project}/topics/subset_correlation", "GET")
 def subset_correlation(call: Call):
-    project = get_project(call)
-    model = get_model(call, project)
-    topics = call.store.topics(project["project_id"])
-    matrix = (np.stack([topic_vector(model, t) for t in topics]) if topics
-              else np.zeros((0, model.dimensions)))
-    ids, names = [t["_id"] for t in topics], [t["name"] for t in topics]
+    ids, names, matrix, model = topic_matrix(call)
     values = matrix @ model.subset_means.T
     return matrix_answer(call, ids, names, model.subset_names, model.subset_names, values)
 
