@@ -12,7 +12,7 @@ import numpy as np
 
 CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_TO_CHAR = np.frombuffer(CHARS, dtype=np.uint8)
-_CHAR_TO_DIGIT = np.full(256, -1, dtype=np.int64)
+_CHAR_TO_DIGIT = np.full(256, -1, dtype=np.int32)
 _CHAR_TO_DIGIT[_DIGIT_TO_CHAR] = np.arange(64)
 # Smallest magnitude that needs biased exponent 1 (see the pack64 package).
 _EPSILON = (2.0 ** 17 - 0.5) * 2.0 ** -40
@@ -24,24 +24,26 @@ def unpack_many(strings: Sequence[str | bytes]) -> np.ndarray:
     Raises ValueError naming the first string that is not valid pack64, or when
     the strings encode vectors of different lengths.
     """
-    encoded = [s if isinstance(s, bytes) else s.encode("ascii", errors="replace") for s in strings]
-    if not encoded:
+    strings = list(strings)
+    if not strings:
         return np.zeros((0, 0))
-    width = len(encoded[0])
-    for text in encoded:
-        if len(text) % 3 != 1 or len(text) != width:
+    lengths = set(map(len, strings))
+    if len(lengths) > 1 or lengths.pop() % 3 != 1:
+        for text in strings:
             if len(text) % 3 != 1:
-                raise ValueError(f"Cannot decode string {text.decode('ascii', 'replace')!r}")
-            raise ValueError(f"pack64 strings of different lengths ({width} and {len(text)}): "
-                             "vectors must all have the same dimension")
-    chars = np.frombuffer(b"".join(encoded), dtype=np.uint8).reshape(len(encoded), width)
-    digits = _CHAR_TO_DIGIT[chars]
+                raise ValueError(f"Cannot decode string {text!r}")
+        raise ValueError("pack64 strings of different lengths: vectors must all have "
+                         "the same dimension")
+    width = len(strings[0])
+    joined = (b"".join(strings) if isinstance(strings[0], bytes)
+              else "".join(strings).encode("ascii", errors="replace"))
+    digits = _CHAR_TO_DIGIT[np.frombuffer(joined, dtype=np.uint8)].reshape(len(strings), width)
     bad_rows = np.flatnonzero((digits < 0).any(axis=1))
     if len(bad_rows):
-        raise ValueError(f"Cannot decode string {encoded[bad_rows[0]].decode('ascii', 'replace')!r}")
+        raise ValueError(f"Cannot decode string {strings[bad_rows[0]]!r}")
     values = (digits[:, 1::3] << 12) + (digits[:, 2::3] << 6) + digits[:, 3::3]
     values -= (values >> 17) << 18
-    scale = np.ldexp(1.0, digits[:, 0] - 40)
+    scale = np.ldexp(1.0, digits[:, 0].astype(np.int64) - 40)
     return values.astype(np.float32).astype(np.float64) * scale[:, np.newaxis]
 
 
