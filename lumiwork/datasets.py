@@ -141,10 +141,6 @@ def siddhartha(path: str | os.PathLike | None = None) -> list[dict]:
 
 # ---- analysts' own files -------------------------------------------------------------
 
-TEXT_COLUMNS = ("text",)
-KNOWN_COLUMNS = ("text", "title", "date", "subset", "subsets", "source", "language")
-
-
 @dataclass
 class ReadResult:
     """Documents read from a file, and the rows that could not become documents."""

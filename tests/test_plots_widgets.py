@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from lumiwork import frames, plots, widgets
+from lumiwork import plots, widgets
 
 
 def test_related_terms_bars_strongest_on_top():

@@ -1,7 +1,6 @@
 """Questions asked of a built model: related terms, document search, statistics."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 

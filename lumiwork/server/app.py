@@ -15,7 +15,7 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import vectors as packing
@@ -300,12 +300,12 @@ def account_usage(call: Call):
     if not 1 <= month <= 12:
         raise ApiError(400, "INVALID_PARAMETER", "billing_period month must be 1 to 12")
     counts = call.store.usage(account_id, year, month)
-    running = sum(len(call.store.jobs(p["project_id"], running_only=True))
-                  for p in call.store.projects([account_id]))
+    projects = call.store.projects([account_id])
+    running = sum(len(call.store.jobs(p["project_id"], running_only=True)) for p in projects)
     stamp = time.time()
     spaces = {f"{account_id}_{p['project_id']}": {"space": call.store.project_space(p["project_id"]),
                                                   "timestamp": stamp}
-              for p in call.store.projects([account_id])}
+              for p in projects}
     total = sum(s["space"] for s in spaces.values())
     return {
         "call_counts": {

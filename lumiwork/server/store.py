@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS docs (
     project_id TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (project_id, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS docs_by_id ON docs (project_id, doc_id);
+CREATE TABLE IF NOT EXISTS subset_counts (
+    project_id TEXT NOT NULL, subset TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (project_id, subset));
 CREATE TABLE IF NOT EXISTS topics (
     project_id TEXT NOT NULL, seq INTEGER NOT NULL, topic_id TEXT NOT NULL,
     name TEXT NOT NULL, text TEXT NOT NULL, color TEXT NOT NULL,
@@ -175,8 +178,7 @@ class Store:
             db.execute("DELETE FROM tokens WHERE token_hash = ?", (auth.hash_token(token),))
 
     def user_tokens(self, username: str) -> list[dict]:
-        """Tokens are stored hashed, so listings name them by hash prefix, except
-        that a long-lived token is re-issued on request (see app.user_tokens)."""
+        """The user's tokens, identified by hash (the clear text is never stored)."""
         rows = self._query("SELECT * FROM tokens WHERE username = ? ORDER BY created", (username,))
         return [{"token_hash": r["token_hash"], "type": r["type"], "expiration": r["expiration"],
                  "created": r["created"]} for r in rows]
@@ -212,17 +214,17 @@ class Store:
 
     def delete_project(self, project_id: str) -> None:
         with self.transaction() as db:
-            for table in ("projects", "docs", "topics", "ignorelist", "jobs"):
+            for table in ("projects", "docs", "subset_counts", "topics", "ignorelist", "jobs"):
                 db.execute(f"DELETE FROM {table} WHERE project_id = ?", (project_id,))
         for path in self.models_dir.glob(f"{project_id}-*.npz"):
             path.unlink(missing_ok=True)
 
     def subset_counts(self, project_id: str) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for row in self._query("SELECT body FROM docs WHERE project_id = ?", (project_id,)):
-            for subset in ["__all__", *json.loads(row["body"]).get("subsets", [])]:
-                counts[subset] = counts.get(subset, 0) + 1
-        return counts
+        """Documents per subset, ``__all__`` included (kept up to date on upload,
+        so listing projects never reads the documents)."""
+        rows = self._query("SELECT subset, count FROM subset_counts WHERE project_id = ? "
+                           "ORDER BY subset", (project_id,))
+        return {r["subset"]: r["count"] for r in rows}
 
     def project_space(self, project_id: str) -> int:
         row = self._one("SELECT COALESCE(SUM(LENGTH(body)), 0) AS size FROM docs "
@@ -236,10 +238,16 @@ class Store:
             row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM docs WHERE project_id = ?",
                              (project_id,)).fetchone()
             seq = row[0]
+            added: dict[str, int] = {}
             for doc in docs:
                 seq += 1
                 db.execute("INSERT INTO docs VALUES (?, ?, ?, ?)",
                            (project_id, seq, doc["_id"], json.dumps(doc)))
+                for subset in {"__all__", *doc.get("subsets", ())}:
+                    added[subset] = added.get(subset, 0) + 1
+            db.executemany("INSERT INTO subset_counts VALUES (?, ?, ?) ON CONFLICT "
+                           "(project_id, subset) DO UPDATE SET count = count + excluded.count",
+                           [(project_id, subset, n) for subset, n in added.items()])
             db.execute("UPDATE projects SET last_update = ? WHERE project_id = ?",
                        (time.time(), project_id))
         return [doc["_id"] for doc in docs]
