@@ -86,6 +86,10 @@ def ensure_saved_token(store: Store, netloc: str, token_file: Path) -> str:
 def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Responses leave in two writes (head, body); without TCP_NODELAY, Nagle's
+    # algorithm meets the client's delayed ACK and every keep-alive request
+    # waits ~40 ms. Accepted connections inherit the option on Linux.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
