@@ -1,0 +1,26 @@
+"""A small run of the benchmark command (N=1,000): it must finish and report
+every number the full run reports."""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_benchmark_command_at_1000_documents(tmp_path, siddhartha_path):
+    output = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--sizes", "1000",
+         "--pack64-sizes", "2000", "--json", str(output), "--text", str(siddhartha_path)],
+        capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    run = numbers["sizes"]["1000"]
+    assert run["lumiwork"]["recalculate_s"] > 0 and run["sklearn"]["fit_s"] > 0
+    assert set(run["stages"]) >= {"tokenize", "terms", "association", "vectors", "documents",
+                                  "statistics"}
+    for endpoint in ("terms/search", "docs/search", "topics/stats", "subsets/stats"):
+        assert run["lumiwork"][endpoint]["p95_ms"] >= run["lumiwork"][endpoint]["median_ms"] > 0
+    assert numbers["pack64"]["2000"]["identical"] is True
+    assert "| 1,000 |" in result.stdout
