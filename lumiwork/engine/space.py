@@ -60,7 +60,7 @@ def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix
 
 
 def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED,
-                  power_iterations: int = 4, oversample: int = 20):
+                  power_iterations: int = 2, oversample: int = 20):
     """Top `rank` left singular vectors and values, deterministic for a seed.
 
     Small matrices use LAPACK; large ones a randomized range finder (Halko,
