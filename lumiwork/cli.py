@@ -43,7 +43,7 @@ def cmd_upload(args) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    print(f"report written to {build_report(args.notebook, args.output)}")
+    print(f"report written to {build_report(args.notebook, args.output, timeout=args.timeout)}")
     return 0
 
 
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="run a notebook and export standalone HTML")
     report.add_argument("notebook")
     report.add_argument("-o", "--output", help="HTML file (default: beside the notebook)")
+    report.add_argument("--timeout", type=int, default=600,
+                        help="seconds a cell may run (default %(default)s)")
     report.set_defaults(run=cmd_report)
 
     lab = commands.add_parser("lab", help="server + demo project + JupyterLab on the notebooks")
