@@ -50,7 +50,7 @@ def cmd_report(args) -> int:
 def cmd_lab(args) -> int:
     from .lab import run_lab
 
-    return run_lab(no_browser=args.no_browser, lab_port=args.port)
+    return run_lab(no_browser=args.no_browser, lab_port=args.port, notebook_dir=args.notebook_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = commands.add_parser("lab", help="server + demo project + JupyterLab on the notebooks")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     lab.add_argument("--port", type=int, help="JupyterLab's port")
+    lab.add_argument("--notebook-dir", help="folder to open (default: the cookbook notebooks)")
     lab.set_defaults(run=cmd_lab)
     return parser
 
