@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Model
+from .model import ALL_SUBSET, Model
 from .terms import relevance
 from .text import tokenize
 
@@ -130,14 +130,28 @@ def topic_distance(model: Model, topic_vector: np.ndarray) -> float:
     topic vector and the mean document vector of the whole project, scaled by
     the vectors' dimension (sqrt(150) * |t - m|) so values read like the
     cookbook's (about 10 for a topic unrelated to the documents' centre)."""
-    centre = model.subset_means[model.subset_index["__all__"]]
+    centre = model.subset_means[model.subset_index[ALL_SUBSET]]
     return float(np.sqrt(model.dimensions) * np.linalg.norm(topic_vector - centre))
 
 
+ALL_TOPICS = ".all"
+
+
 def topic_stats(model: Model, topic_vectors: dict[str, np.ndarray]) -> dict:
-    """Per-topic correlation statistics over all modelled documents."""
+    """Per-topic correlation statistics over all modelled documents, plus the
+    same for the normalised mean of all topic vectors under ``".all"`` (when
+    there is any topic).
+
+    Parameters: topic_vectors maps topic id -> (dimensions,) vector.
+    Returns: {id: {"distance": float, "correlation": {mean, stdev, Zscore, n}}}.
+    """
+    vectors = dict(topic_vectors)
+    if vectors:
+        mean = np.mean(np.stack(list(vectors.values())), axis=0)
+        norm = np.linalg.norm(mean)
+        vectors[ALL_TOPICS] = mean / norm if norm else mean
     stats = {}
-    for topic_id, vector in topic_vectors.items():
+    for topic_id, vector in vectors.items():
         correlations = model.doc_vectors @ vector
         stats[topic_id] = {"distance": topic_distance(model, vector),
                            "correlation": correlation_stats(correlations)}

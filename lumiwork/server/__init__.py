@@ -12,7 +12,8 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import DEFAULT_MAX_BODY, create_app
+from .app import create_app, is_loopback_host
+from .http import DEFAULT_MAX_BODY
 from .auth import new_password
 from .store import Store
 
@@ -110,7 +111,7 @@ class EmbeddedServer:
                  password: str | None = None, max_body: int = DEFAULT_MAX_BODY):
         self.store = Store(Path(data_dir) if data_dir else default_data_dir())
         self.setup = bootstrap(self.store, username, password)
-        self.app = create_app(self.store, max_body)
+        self.app = create_app(self.store, max_body, loopback_only=is_loopback_host(host))
         self._socket = _bind(host, port)
         self.host, self.port = host, self._socket.getsockname()[1]
         self.netloc = _netloc(host, self.port)
@@ -161,7 +162,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
             print(f"Generated password (shown once): {setup.password}", flush=True)
     print(f"lumiwork API v4 at http://{netloc}/api/v4/ (data in {store.data_dir}; "
           f"token saved in {token_file})", flush=True)
-    uvicorn.Server(uvicorn.Config(create_app(store, max_body), log_level="warning")).run(sockets=[sock])
+    app = create_app(store, max_body, loopback_only=is_loopback_host(host))
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 
 __all__ = ["EmbeddedServer", "serve", "bootstrap", "default_data_dir", "DEFAULT_PORT", "DEFAULT_HOST"]

@@ -1,4 +1,20 @@
 """The plain-text documentation served at GET /api/v4/."""
+from __future__ import annotations
+
+from string import Template
+
+from .auth import LoginThrottle
+from .http import DEFAULT_MAX_BODY, LIMITS, MAX_JSON_DEPTH
+
+
+def documentation_text() -> str:
+    """The documentation, with the limits this server enforces filled in."""
+    limits = "\n".join(f"  {name:<24} {value:>9,}" for name, value in LIMITS.items())
+    throttle = LoginThrottle()
+    return Template(DOCUMENTATION).substitute(limits=limits, max_body=DEFAULT_MAX_BODY // (1024 * 1024),
+                                depth=MAX_JSON_DEPTH, attempts=throttle.limit,
+                                window=int(throttle.window // 60))
+
 
 DOCUMENTATION = """\
 lumiwork local Analytics API, version 4
@@ -6,19 +22,39 @@ lumiwork local Analytics API, version 4
 
 Every path is under /api/v4/ and may end with or without a slash.
 Answers are JSON: {"result": ..., "error": null} on success; on failure an HTTP
-status >= 400 and {"result": null, "error": {"code": "...", "message": "..."}}.
+status >= 400 and {"result": null, "error": {"code": "...", "message": "..."}.
 401/403 mean authentication or permission problems, 400/404/405/413 bad
 requests; 5xx only for faults of the server itself.
 
 Authentication: header "Authorization: Token <token>". Get a short-lived token
 (24 hours) from POST user/login/ (form fields username, password), or a
-long-lived one from POST user/tokens/. Tokens and passwords are stored hashed,
-so GET user/tokens/ can show only the token the request was made with.
+long-lived one from POST user/tokens/. Tokens and passwords are stored hashed:
+GET user/tokens/ lists every token by a non-secret token_id (only the token the
+request was made with is shown in clear), and DELETE user/tokens/<token_id>/
+revokes one. After $attempts failed logins within $window minutes for one user name, or
+from one address, login answers 429 TOO_MANY_ATTEMPTS with a Retry-After header
+(seconds), even for the right password. A failed login takes as long for an
+unknown user as for a known one.
+
+While bound to a loopback address the server answers only requests whose Host
+header is localhost, 127.0.0.1 or ::1 (403 HOST_NOT_ALLOWED otherwise), which
+protects it from DNS rebinding.
 
 Parameters: GET and DELETE in the query string; POST, PUT and PATCH as form
 fields (the query string works too). Values that are not plain strings or
 integers are JSON-encoded: terms=["river|en"], billing_period=[2014,4].
 Bulk bodies (docs/, docs/vectors/) are a raw JSON array.
+
+Input rules (each breach is a 4xx with a code; nothing stored is changed):
+JSON may not hold NaN or Infinity, numbers beyond float range, integers
+beyond 64 bits, lone surrogates, or nesting deeper than $depth levels
+(400 INVALID_JSON). Integer parameters are plain ASCII digits. No string may
+hold a lone surrogate or a control character (document text may hold tabs and
+newlines). A request body may be at most $max_body MB (413 TOO_LARGE). The
+longest accepted values, in characters (400 TOO_LONG):
+$limits
+A full disk answers 507 STORAGE_FULL, with nothing of the request stored;
+reads keep working.
 
 Terms are lowercase lemmas tagged with their language, e.g. "river|en"; a
 multi-word term joins its words with spaces: "ferry|en across|en".
@@ -31,11 +67,12 @@ GET  /                         this text
 ANY  ping/                     "pong"
 POST user/login/               username, password -> {token, type, expiration}
 POST user/logout/              revokes the token used
-GET  user/tokens/              the token used by this request
-POST user/tokens/              a new long-lived token
+GET  user/tokens/              [{token_id, type, created, expiration, current, token?}]
+POST user/tokens/              a new long-lived token {token, token_id, type, expiration}
+DELETE user/tokens/<token_id>/ revokes that token
 PUT  user/password/            old_password, new_password; all old tokens stop working
 GET  accounts/                 {accounts: [{account_id, account_name, permissions}], default_account}
-GET  accounts/<a>/users/       {members: {email: [permissions]}, guests: {}}
+GET  accounts/<a>/users/       {members: {email: [permissions]}, guests: {}
 PUT  accounts/<a>/users/<email>/   permissions (list), reset (bool): grant, or replace when reset
 GET  accounts/<a>/usage/       billing_period=[year, month] -> {call_counts, project_space, total_space}
 GET  projects/                 all projects you can read (name= filters by exact name)
@@ -44,10 +81,16 @@ POST projects/<a>/             name, description -> {name, path, project_id}
 GET  P                         the project record
 PUT  P                         name, description
 DELETE P                       delete the project and everything in it
-POST P docs/                   JSON array of {text, title?, date?, subsets?, source?}; one status
-                               per document: {_id, warnings?}. A document without text is
-                               reported (HTTP 400, code BAD_DOCUMENTS, statuses in the error)
-                               and the valid documents of the request are stored.
+POST P docs/                   JSON array of {text, title?, date?, subsets?, source?, language?};
+                               one status per document: {_id, warnings?} (an unknown field is
+                               a warning). date is seconds since 1970 or an ISO 8601 string,
+                               years 1 to 9999. Every document is checked before any is
+                               stored: if one is invalid (no text, a field of the wrong type,
+                               a value too long), the answer is 400 BAD_DOCUMENTS with a
+                               status per document in the error, and nothing is stored.
+POST P docs/delete/            ids (JSON list of document ids): deletes them, all or none
+                               (404 if one is unknown). They leave searches at once and the
+                               semantic space at the next recalculation.
 GET  P docs/                   limit (default 100), offset, doc_fields (list)
 GET  P docs/id/<id>/           one document with terms (character spans) and vector
 POST P docs/recalculate/       starts a recalculation job; returns its job id (int)
@@ -64,12 +107,12 @@ GET  P docs/search/            text | terms | vector, subset, limit (default 10)
                                conceptual_indices}, score]], exact_terms, related_terms,
                                num_exact_matches, num_related_matches}
 POST P docs/vectors/           JSON array of {text} -> [{text, terms, vector}]
-GET  P docs/correlations/      {doc_id: {topic_id: correlation}}; limit, offset
+GET  P docs/correlations/      {doc_id: {topic_id: correlation}; limit, offset
 GET  P topics/                 [{_id, name, text, color, vector}]
 POST P topics/                 name, text, color
 GET  P topics/id/<id>/         one topic;  PUT changes name, text, color;  DELETE removes it
-GET  P topics/stats/           {topic_id: {name, distance, correlation: {mean, stdev, Zscore, n}},
-                               ".all": {...}}
+GET  P topics/stats/           {topic_id: {name, distance, correlation: {mean, stdev, Zscore, n},
+                               ".all": {...}
 PUT  P topics/text_correlation/    text -> {topic_id: correlation}
 GET  P topics/correlation/         format=json|csv|xlsx: topic x topic correlations
 GET  P topics/subset_correlation/  format=json|csv|xlsx: topic x subset correlations

@@ -1,10 +1,17 @@
 """Passwords, tokens and permissions. Secrets are stored hashed, never in clear."""
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import hmac
+import math
 import secrets
 import string
+import threading
+import time
+from collections import deque
+from typing import Callable
 
 PERMISSIONS = ("read", "write", "create", "account_manage")
 SHORT_LIVED_SECONDS = 24 * 3600
@@ -25,6 +32,17 @@ def check_password(password: str, stored: str) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def derived_token(secret: bytes, token_id: str) -> str:
+    """A long-lived token computed from its public id and the server's secret key.
+
+    The database keeps only token hashes; deriving long-lived tokens lets the
+    server show them again to their owner (GET user/tokens/, which the official
+    client's save_token() reads) without ever storing them in clear.
+    """
+    digest = hmac.new(secret, token_id.encode("ascii"), hashlib.sha256).digest()
+    return f"{token_id}.{base64.urlsafe_b64encode(digest).decode('ascii').rstrip('=')}"
 
 
 def hash_token(token: str) -> str:
@@ -50,3 +68,64 @@ def check_permissions(permissions) -> list[str]:
     if unknown:
         raise ValueError(f"unknown permission(s) {unknown}; known: {list(PERMISSIONS)}")
     return [p for p in PERMISSIONS if p in permissions]
+
+
+# A hash of a password nobody has: checking against it when the user does not
+# exist makes a failed login cost the same either way, so timing does not reveal
+# which accounts exist.
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_login(password: str, stored: str | None) -> bool:
+    """Check a password against a user's stored hash, or against a decoy hash
+    when there is no such user (same cost, always False)."""
+    matches = check_password(password, stored or _decoy_hash())
+    return matches and stored is not None
+
+
+class LoginThrottle:
+    """Failed logins per user name and per client address in a sliding window.
+
+    After `limit` failures within `window` seconds, further attempts for that
+    user or from that address are refused (HTTP 429) until the oldest failure
+    leaves the window, even with the right password.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, username: str, address: str) -> int:
+        """Seconds to wait before trying again (0: go ahead)."""
+        now = self.clock()
+        wait = 0.0
+        with self._lock:
+            for key in (f"user:{username}", f"addr:{address}"):
+                failures = self._prune(key, now)
+                if len(failures) >= self.limit:
+                    wait = max(wait, failures[0] + self.window - now)
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def failed(self, username: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in (f"user:{username}", f"addr:{address}"):
+                self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(f"user:{username}", None)
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.get(key, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
+        return failures

@@ -2,23 +2,27 @@
 model of each project keeps answering queries."""
 from __future__ import annotations
 
+import errno
 import logging
 import queue
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from ..engine import Model, build_model
-from .store import Store
+from ..engine import BuildError, Model, build_model
+from .store import StorageFull, Store
 
 log = logging.getLogger(__name__)
 
 
 class ModelCache:
-    """The current model of each project, loaded from its file on first use."""
+    """The current model of each project, loaded from its file on first use and
+    kept for the `capacity` most recently used projects."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, capacity: int = 8):
         self.store = store
-        self._models: dict[str, tuple[str, Model]] = {}
+        self.capacity = capacity
+        self._models: OrderedDict[str, tuple[str, Model]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, project) -> Model | None:
@@ -29,15 +33,21 @@ class ModelCache:
         with self._lock:
             cached = self._models.get(project_id)
             if cached and cached[0] == model_file:
+                self._models.move_to_end(project_id)
                 return cached[1]
         model = Model.load(self.store.models_dir / model_file)
-        with self._lock:
-            self._models[project_id] = (model_file, model)
+        self.put(project_id, model_file, model)
         return model
 
     def put(self, project_id: str, model_file: str, model: Model) -> None:
         with self._lock:
             self._models[project_id] = (model_file, model)
+            self._models.move_to_end(project_id)
+            while len(self._models) > self.capacity:
+                self._models.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._models)
 
     def forget(self, project_id: str) -> None:
         with self._lock:
@@ -71,19 +81,42 @@ class Recalculator:
 
     def run(self, project_id: str, job_id: int) -> None:
         """Build, write the model file, then switch the project to it atomically."""
+        model_file = f"{project_id}-{job_id}.npz"
         try:
             model = build_model(self.store.docs(project_id))
-            model_file = f"{project_id}-{job_id}.npz"
             model.save(self.store.models_dir / model_file)
         except Exception as exc:  # any failure must end the job, never the worker
             log.exception("recalculation %s of %s failed", job_id, project_id)
-            self.store.finish_job(project_id, job_id, success=False, message=str(exc))
+            (self.store.models_dir / model_file).with_suffix(".tmp.npz").unlink(missing_ok=True)
+            self._finish_failed(project_id, job_id, failure_message(exc))
             return
-        self.store.finish_job(project_id, job_id, success=True, model_file=model_file)
+        try:
+            self.store.finish_job(project_id, job_id, success=True, model_file=model_file)
+        except Exception as exc:
+            log.exception("recording recalculation %s of %s failed", job_id, project_id)
+            (self.store.models_dir / model_file).unlink(missing_ok=True)
+            self._finish_failed(project_id, job_id, failure_message(exc))
+            return
         self.models.put(project_id, model_file, model)
         self._remove_old_models(project_id, keep=model_file)
+
+    def _finish_failed(self, project_id: str, job_id: int, message: str) -> None:
+        try:
+            self.store.finish_job(project_id, job_id, success=False, message=message)
+        except Exception:  # a full disk: the job is marked failed at the next start
+            log.exception("could not record the failure of job %s of %s", job_id, project_id)
 
     def _remove_old_models(self, project_id: str, keep: str) -> None:
         for path in Path(self.store.models_dir).glob(f"{project_id}-*.npz"):
             if path.name != keep:
                 path.unlink(missing_ok=True)
+
+
+def failure_message(exc: Exception) -> str:
+    """What a failed job tells the user: the engine's own explanation, or a
+    plain sentence; never a server path or a traceback."""
+    if isinstance(exc, BuildError):
+        return str(exc)
+    if isinstance(exc, StorageFull) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return "the server's disk is full; the previous model keeps answering"
+    return "the recalculation failed on the server (see its log); the previous model keeps answering"

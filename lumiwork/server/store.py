@@ -4,6 +4,8 @@ the database records which file is the project's current model."""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -11,6 +13,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..engine import ALL_SUBSET
 from . import auth
 
 SCHEMA = """
@@ -22,7 +25,7 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (account_id, username));
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, type TEXT NOT NULL,
-    expiration REAL, created REAL NOT NULL);
+    expiration REAL, created REAL NOT NULL, token_id TEXT);
 CREATE TABLE IF NOT EXISTS projects (
     project_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '', creator TEXT, creation_date REAL NOT NULL,
@@ -54,21 +57,93 @@ TOPIC_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
+class StorageFull(Exception):
+    """The disk (or the database's size limit) is full; the write was rolled back."""
+
+
+class DataDirError(OSError):
+    """The data folder cannot be used; the message is one line naming it."""
+
+
+SQLITE_FULL = 13
+DB_NAME = "lumiwork.sqlite3"
+
+
+def _prepare_private_dir(path: Path) -> None:
+    """Create a folder only its owner can read, or raise DataDirError."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)
+    except OSError as exc:
+        raise DataDirError(f"cannot use data folder {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DataDirError(f"cannot use data folder {path}: it is not writable")
+
+
 class Store:
-    """All persistent state of one server; safe to share between threads."""
+    """All persistent state of one server; safe to share between threads.
+
+    The folder is 0700 and the database 0600: it holds password and token
+    hashes and the users' documents.
+    """
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.models_dir = self.data_dir / "models"
-        self.models_dir.mkdir(exist_ok=True)
+        _prepare_private_dir(self.data_dir)
+        _prepare_private_dir(self.models_dir)
+        db_path = self.data_dir / DB_NAME
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.data_dir / "lumiwork.sqlite3", check_same_thread=False,
-                                   isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        try:
+            # SQLite gives its -wal and -shm files the database file's mode.
+            os.close(os.open(db_path, os.O_CREAT | os.O_RDWR, 0o600))
+            db_path.chmod(0o600)
+            self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise DataDirError(f"cannot open the database in {self.data_dir}: "
+                               f"{getattr(exc, 'strerror', None) or exc}") from None
+        self.secret = self._load_secret()
+        self.removed_files = self._remove_orphaned_model_files()
+
+    def _load_secret(self) -> bytes:
+        """The server's key for deriving long-lived tokens (a 0600 file, kept
+        apart from the database so a copy of the database reveals no token)."""
+        path = self.data_dir / "secret.key"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        return path.read_bytes()
+
+    def _migrate(self) -> None:
+        """Bring a database made by an older lumiwork up to this schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        if "token_id" not in columns:
+            self._db.execute("ALTER TABLE tokens ADD COLUMN token_id TEXT")
+            for (token_hash,) in self._db.execute("SELECT token_hash FROM tokens").fetchall():
+                self._db.execute("UPDATE tokens SET token_id = ? WHERE token_hash = ?",
+                                 (auth.random_id(12), token_hash))
+
+    def _remove_orphaned_model_files(self) -> list[str]:
+        """Temporary files of killed builds, and model files no project uses
+        (a build that died between writing its file and recording it)."""
+        in_use = {row["model_file"] for row in
+                  self._query("SELECT model_file FROM projects WHERE model_file IS NOT NULL")}
+        removed = []
+        for path in self.models_dir.iterdir():
+            if path.name.endswith(".tmp.npz") or (path.suffix == ".npz" and path.name not in in_use):
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
 
     def close(self):
         with self._lock:
@@ -76,15 +151,23 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """One atomic unit: everything inside is stored, or nothing is."""
+        """One atomic unit: everything inside is stored, or nothing is.
+        A full disk raises StorageFull after the rollback."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise StorageFull(str(exc)) from None
                 raise
-            self._db.execute("COMMIT")
 
     def _query(self, sql: str, params=()) -> list[sqlite3.Row]:
         with self._lock:
@@ -157,13 +240,18 @@ class Store:
 
     # ---- tokens --------------------------------------------------------------------
     def issue_token(self, username: str, token_type: str) -> dict:
-        token = auth.new_token()
+        """A new token; its clear text is returned once and stored only hashed.
+        `token_id` names it in listings and revocations without revealing it."""
+        token_id = auth.random_id(12)
+        token = (auth.derived_token(self.secret, token_id) if token_type == "long_lived"
+                 else auth.new_token())
         now = time.time()
         expiration = now + auth.SHORT_LIVED_SECONDS if token_type == "short_lived" else None
         with self.transaction() as db:
-            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
-                       (auth.hash_token(token), username, token_type, expiration, now))
-        return {"token": token, "type": token_type, "expiration": expiration}
+            db.execute("INSERT INTO tokens (token_hash, username, type, expiration, created, "
+                       "token_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       (auth.hash_token(token), username, token_type, expiration, now, token_id))
+        return {"token": token, "token_id": token_id, "type": token_type, "expiration": expiration}
 
     def token_user(self, token: str) -> str | None:
         """The user a token belongs to, or None if it is unknown or expired."""
@@ -177,11 +265,27 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM tokens WHERE token_hash = ?", (auth.hash_token(token),))
 
+    def long_lived_token(self, token: dict) -> str | None:
+        """The clear text of a listed long-lived token (None for short-lived
+        ones, and for tokens made before tokens were derived)."""
+        if token["type"] != "long_lived" or not token["token_id"]:
+            return None
+        clear = auth.derived_token(self.secret, token["token_id"])
+        return clear if auth.hash_token(clear) == token["token_hash"] else None
+
+    def revoke_token_id(self, username: str, token_id: str) -> bool:
+        """Revoke one of a user's tokens by its id; False if there is none."""
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM tokens WHERE username = ? AND token_id = ?",
+                                (username, token_id))
+            return cursor.rowcount > 0
+
     def user_tokens(self, username: str) -> list[dict]:
-        """The user's tokens, identified by hash (the clear text is never stored)."""
-        rows = self._query("SELECT * FROM tokens WHERE username = ? ORDER BY created", (username,))
-        return [{"token_hash": r["token_hash"], "type": r["type"], "expiration": r["expiration"],
-                 "created": r["created"]} for r in rows]
+        """The user's unexpired tokens (the clear text is never stored)."""
+        rows = self._query("SELECT * FROM tokens WHERE username = ? AND (expiration IS NULL OR "
+                           "expiration >= ?) ORDER BY created", (username, time.time()))
+        return [{"token_id": r["token_id"], "token_hash": r["token_hash"], "type": r["type"],
+                 "expiration": r["expiration"], "created": r["created"]} for r in rows]
 
     # ---- projects ------------------------------------------------------------------
     def create_project(self, account_id: str, name: str, creator: str, description: str = "") -> str:
@@ -243,7 +347,7 @@ class Store:
                 seq += 1
                 db.execute("INSERT INTO docs VALUES (?, ?, ?, ?)",
                            (project_id, seq, doc["_id"], json.dumps(doc)))
-                for subset in {"__all__", *doc.get("subsets", ())}:
+                for subset in {ALL_SUBSET, *doc.get("subsets", ())}:
                     added[subset] = added.get(subset, 0) + 1
             db.executemany("INSERT INTO subset_counts VALUES (?, ?, ?) ON CONFLICT "
                            "(project_id, subset) DO UPDATE SET count = count + excluded.count",
@@ -251,6 +355,32 @@ class Store:
             db.execute("UPDATE projects SET last_update = ? WHERE project_id = ?",
                        (time.time(), project_id))
         return [doc["_id"] for doc in docs]
+
+    def delete_docs(self, project_id: str, doc_ids: list[str]) -> list[str]:
+        """Delete documents by id in one transaction; returns the ids that did not
+        exist, in which case nothing is deleted."""
+        with self.transaction() as db:
+            bodies = {}
+            for doc_id in dict.fromkeys(doc_ids):
+                row = db.execute("SELECT body FROM docs WHERE project_id = ? AND doc_id = ?",
+                                 (project_id, doc_id)).fetchone()
+                if row is not None:
+                    bodies[doc_id] = json.loads(row["body"])
+            missing = [doc_id for doc_id in doc_ids if doc_id not in bodies]
+            if missing:
+                return missing
+            removed: dict[str, int] = {}
+            for doc_id, doc in bodies.items():
+                db.execute("DELETE FROM docs WHERE project_id = ? AND doc_id = ?", (project_id, doc_id))
+                for subset in {ALL_SUBSET, *doc.get("subsets", ())}:
+                    removed[subset] = removed.get(subset, 0) + 1
+            db.executemany("UPDATE subset_counts SET count = count - ? WHERE project_id = ? AND "
+                           "subset = ?", [(n, project_id, subset) for subset, n in removed.items()])
+            db.execute("DELETE FROM subset_counts WHERE project_id = ? AND count <= 0 AND "
+                       "subset != ?", (project_id, ALL_SUBSET))
+            db.execute("UPDATE projects SET last_update = ? WHERE project_id = ?",
+                       (time.time(), project_id))
+        return []
 
     def docs(self, project_id: str, limit: int | None = None, offset: int = 0) -> list[dict]:
         rows = self._query("SELECT body FROM docs WHERE project_id = ? ORDER BY seq "
@@ -275,7 +405,8 @@ class Store:
     def add_topic(self, project_id: str, name: str, text: str, color: str | None) -> str:
         topic_id = str(uuid.uuid4())
         with self.transaction() as db:
-            seq = db.execute("SELECT COUNT(*) FROM topics WHERE project_id = ?",
+            # MAX + 1, not COUNT: after a delete, COUNT would repeat a position and colour
+            seq = db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM topics WHERE project_id = ?",
                              (project_id,)).fetchone()[0]
             color = color or TOPIC_COLORS[seq % len(TOPIC_COLORS)]
             db.execute("INSERT INTO topics VALUES (?, ?, ?, ?, ?, ?)",
@@ -359,11 +490,15 @@ class Store:
             return cursor.rowcount
 
     # ---- usage ---------------------------------------------------------------------
-    def count_call(self, account_id: str, kind: str) -> None:
-        period = time.strftime("%Y-%m", time.gmtime())
+    def add_usage(self, counts: dict[tuple[str, str, str], int]) -> None:
+        """Add call counts keyed by (account, "YYYY-MM", kind); accounts that do
+        not exist (a request naming a made-up account) are not recorded."""
         with self.transaction() as db:
-            db.execute("INSERT INTO usage VALUES (?, ?, ?, 1) ON CONFLICT (account_id, period, kind)"
-                       " DO UPDATE SET count = count + 1", (account_id, period, kind))
+            db.executemany(
+                "INSERT INTO usage SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE "
+                "account_id = ?1) ON CONFLICT (account_id, period, kind) DO UPDATE SET "
+                "count = count + excluded.count",
+                [(account, period, kind, n) for (account, period, kind), n in counts.items()])
 
     def usage(self, account_id: str, year: int, month: int) -> dict[str, int]:
         rows = self._query("SELECT kind, count FROM usage WHERE account_id = ? AND period = ?",

@@ -1,0 +1,24 @@
+"""The Analytics API v4 routes, one module per resource, mounted at /api/v4."""
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ..apidoc import documentation_text
+from ..http import Call, Raw, endpoint
+from . import accounts, docs, projects, search, subsets, topics, users
+
+
+def documentation(call: Call) -> Raw:
+    return Raw(documentation_text(), "text/plain; charset=utf-8")
+
+
+def ping(call: Call) -> str:
+    return "pong"
+
+
+routes = [
+    Route("/", endpoint(documentation, public=True), methods=["GET"]),
+    Route("/ping/", endpoint(ping, public=True), methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    *users.routes, *accounts.routes, *projects.routes, *docs.routes, *search.routes,
+    *topics.routes, *subsets.routes,
+]

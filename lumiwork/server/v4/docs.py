@@ -1,0 +1,226 @@
+"""docs/ and jobs/: upload, validate, list, delete and recalculate documents."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+from starlette.routing import Route
+
+from .. import auth
+from ..http import LIMITS, ApiError, Call, check_text, endpoint, path_integer
+from .lookups import get_model, get_project
+from .serializers import doc_record, pack, topic_vector
+
+DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
+# Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
+EARLIEST_DATE = -62135596800
+LATEST_DATE = 253402300799
+
+
+class InvalidDocument(ValueError):
+    """One field of one uploaded document cannot be stored."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def validate_document(item) -> tuple[dict, list[str]]:
+    """The document as it will be stored, and warnings about ignored fields.
+
+    Everything is checked before anything is stored, so no stored document can
+    make a later read, search, recalculation or export fail.
+    """
+    if not isinstance(item, dict):
+        raise InvalidDocument("BAD_DOCUMENT", "is not a JSON object")
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidDocument("NO_TEXT", "has no text")
+    doc = {"text": _clean_text("text", text, "document text", multiline=True),
+           "title": "", "subsets": []}
+    warnings = []
+    for name, value in item.items():
+        if name == "text":
+            continue
+        if name not in DOC_FIELDS:
+            warnings.append(f"unknown field {name!r} ignored")
+        elif name == "subsets":
+            doc["subsets"] = _subsets(value)
+        elif name == "date":
+            doc["date"] = _date(value)
+        elif isinstance(value, str):
+            limit = "document title" if name == "title" else "any other parameter"
+            doc[name] = _clean_text(name, value, limit)
+        else:
+            raise InvalidDocument("INVALID_FIELD", f"has a {name!r} that is not a string")
+    return doc, warnings
+
+
+def _clean_text(name: str, value: str, limit: str, multiline: bool = False) -> str:
+    try:
+        check_text(name, value, limit, multiline)
+    except ApiError as error:
+        raise InvalidDocument("INVALID_FIELD", error.message) from None
+    return value
+
+
+def _subsets(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise InvalidDocument("INVALID_FIELD", "has 'subsets' that is not a list of strings")
+    if len(value) > LIMITS["subsets per document"]:
+        raise InvalidDocument("INVALID_FIELD", f"has more than {LIMITS['subsets per document']} "
+                              "subsets")
+    return list(dict.fromkeys(_clean_text("subset", s, "subset name") for s in value))
+
+
+def _date(value) -> float:
+    """Seconds since 1970 from a number or an ISO 8601 string."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidDocument("INVALID_FIELD", f"has a 'date' {value[:40]!r} that is not "
+                                  "ISO 8601 or seconds since 1970") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidDocument("INVALID_FIELD", "has a 'date' that is not seconds since 1970")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise InvalidDocument("INVALID_FIELD", "has a 'date' outside the years 1 to 9999")
+    return value
+
+
+def upload_docs(call: Call) -> list[dict]:
+    """All documents of a request are stored, or none: a rejected upload can be
+    corrected and sent again without storing anything twice."""
+    project = get_project(call, "write")
+    if not isinstance(call.body, list):
+        raise ApiError(400, "INVALID_BODY", "the body must be a JSON array of documents")
+    if len(call.body) > LIMITS["documents per upload"]:
+        raise ApiError(413, "TOO_LARGE", f"at most {LIMITS['documents per upload']} documents "
+                       "per request")
+    docs, statuses, rejected = [], [], []
+    for index, item in enumerate(call.body):
+        try:
+            doc, warnings = validate_document(item)
+        except InvalidDocument as problem:
+            rejected.append(index)
+            statuses.append({"error": {"code": problem.code,
+                                       "message": f"document {index} {problem}"}})
+            continue
+        doc["_id"] = auth.random_id(8) + "-" + auth.random_id(8)
+        docs.append(doc)
+        statuses.append({"_id": doc["_id"], **({"warnings": warnings} if warnings else {})})
+    if rejected:
+        shown = rejected[:20]
+        raise ApiError(400, "BAD_DOCUMENTS", f"document(s) {shown}{'...' if len(rejected) > 20 else ''}"
+                       " were rejected (see statuses); nothing of this request was stored",
+                       statuses=statuses)
+    call.store.add_docs(project["project_id"], docs)
+    return statuses
+
+
+def list_docs(call: Call) -> list[dict]:
+    project = get_project(call)
+    limit = call.params.integer("limit", 100, minimum=0, maximum=25000)
+    offset = call.params.integer("offset", 0, minimum=0)
+    fields = call.params.string_list("doc_fields")
+    model = call.server.models.get(project)
+    return [doc_record(model, doc, fields)
+            for doc in call.store.docs(project["project_id"], limit, offset)]
+
+
+def get_doc(call: Call) -> dict:
+    project = get_project(call)
+    doc_id = call.path["doc"]
+    doc = call.store.docs_by_id(project["project_id"], [doc_id]).get(doc_id)
+    if doc is None:
+        raise ApiError(404, "NOT_FOUND", f"no document {doc_id!r} in this project")
+    return doc_record(call.server.models.get(project), doc)
+
+
+def delete_docs(call: Call) -> dict:
+    """Delete documents by id (all or none). They leave the semantic space at
+    the next recalculation; searches skip them at once."""
+    project = get_project(call, "write")
+    ids = call.params.string_list("ids")
+    if not ids:
+        raise ApiError(400, "MISSING_PARAMETER", "parameter 'ids' (a JSON list of document ids) "
+                       "is required")
+    missing = call.store.delete_docs(project["project_id"], ids)
+    if missing:
+        raise ApiError(404, "NOT_FOUND", f"no document(s) {missing[:10]} in this project; "
+                       "nothing was deleted")
+    return {"deleted": list(dict.fromkeys(ids))}
+
+
+def recalculate(call: Call) -> int:
+    project = get_project(call, "write")
+    if call.store.doc_count(project["project_id"]) == 0:
+        raise ApiError(400, "NO_DOCUMENTS", "upload documents before recalculating")
+    return call.server.recalculator.submit(project["project_id"])
+
+
+def list_jobs(call: Call) -> list[dict]:
+    project = get_project(call)
+    return call.store.jobs(project["project_id"], running_only=not call.params.boolean("verbose"))
+
+
+def get_job(call: Call) -> dict:
+    project = get_project(call)
+    job_id = path_integer("job", call.path["job"])
+    job = None if job_id is None else call.store.job(project["project_id"], job_id)
+    if job is None:
+        raise ApiError(404, "NOT_FOUND", f"no job {call.path['job']!r} in this project")
+    return job
+
+
+def doc_vectors(call: Call) -> list[dict]:
+    project = get_project(call)
+    model = get_model(call, project)
+    if not isinstance(call.body, list):
+        raise ApiError(400, "INVALID_BODY", "the body must be a JSON array of {\"text\": ...}")
+    results = []
+    for index, item in enumerate(call.body):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise ApiError(400, "NO_TEXT", f"item {index} has no 'text' string")
+        check_text(f"item {index} text", item["text"], "document text", multiline=True)
+    for item in call.body:
+        spans = model.text_terms(item["text"])
+        vector = model.vector_for_terms(i for i, _, _ in spans)
+        results.append({"text": item["text"],
+                        "terms": [{"term": model.terms[i], "start": s, "end": e} for i, s, e in spans],
+                        "vector": pack(vector)})
+    return results
+
+
+def doc_correlations(call: Call) -> dict:
+    project = get_project(call)
+    model = get_model(call, project)
+    limit = call.params.integer("limit", None, minimum=0)
+    offset = call.params.integer("offset", 0, minimum=0)
+    topics = call.store.topics(project["project_id"])
+    if not topics:
+        return {}
+    matrix = np.stack([topic_vector(model, t) for t in topics])
+    end = None if limit is None else offset + limit
+    ids = model.doc_ids[offset:end]
+    correlations = model.doc_vectors[offset:offset + len(ids)] @ matrix.T
+    return {doc_id: {t["_id"]: float(c) for t, c in zip(topics, row)}
+            for doc_id, row in zip(ids, correlations)}
+
+
+P = "/projects/{account}/{project}/"
+routes = [
+    Route(P + "docs/", endpoint(upload_docs, kind="big"), methods=["POST"]),
+    Route(P + "docs/", endpoint(list_docs), methods=["GET"]),
+    Route(P + "docs/id/{doc}/", endpoint(get_doc), methods=["GET"]),
+    Route(P + "docs/delete/", endpoint(delete_docs), methods=["POST"]),
+    Route(P + "docs/recalculate/", endpoint(recalculate, kind="big"), methods=["POST"]),
+    Route(P + "docs/vectors/", endpoint(doc_vectors), methods=["POST"]),
+    Route(P + "docs/correlations/", endpoint(doc_correlations), methods=["GET"]),
+    Route(P + "jobs/", endpoint(list_jobs), methods=["GET"]),
+    Route(P + "jobs/id/{job}/", endpoint(get_job), methods=["GET"]),
+]

@@ -1,0 +1,72 @@
+"""projects/: list, create, read, rename and delete projects."""
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ..http import Call, endpoint
+from .lookups import get_project, require_account
+from .serializers import project_record
+
+
+def _name(call: Call, required: bool) -> str | None:
+    name = call.params.string("name", required=required, limit="project name", allow_empty=False)
+    return name.strip() if name is not None else None
+
+
+def all_projects(call: Call) -> list[dict]:
+    accounts = [a["account_id"] for a in call.store.user_accounts(call.username)
+                if "read" in a["permissions"]]
+    name = call.params.string("name", limit="project name")
+    return [project_record(call.store, call.username, p) for p in call.store.projects(accounts, name)]
+
+
+def account_projects(call: Call) -> list[dict]:
+    require_account(call, call.path["account"], "read")
+    name = call.params.string("name", limit="project name")
+    return [project_record(call.store, call.username, p)
+            for p in call.store.projects([call.path["account"]], name)]
+
+
+def create_project(call: Call) -> dict:
+    account_id = call.path["account"]
+    require_account(call, account_id, "create")
+    name = _name(call, required=True)
+    description = call.params.string("description", "", limit="project description",
+                                     multiline=True)
+    project_id = call.store.create_project(account_id, name, call.username, description)
+    return {"name": name, "project_id": project_id, "path": f"/projects/{account_id}/{project_id}/"}
+
+
+def read_project(call: Call) -> dict:
+    return project_record(call.store, call.username, get_project(call))
+
+
+def update_project(call: Call) -> dict:
+    project = get_project(call, "write")
+    changes = {}
+    if "name" in call.params:
+        changes["name"] = _name(call, required=True)
+    if "description" in call.params:
+        changes["description"] = call.params.string("description", limit="project description",
+                                                    multiline=True)
+    if changes:
+        call.store.update_project(project["project_id"], **changes)
+    return project_record(call.store, call.username, get_project(call))
+
+
+def delete_project(call: Call) -> bool:
+    project = get_project(call, "write")
+    call.store.delete_project(project["project_id"])
+    call.server.models.forget(project["project_id"])
+    return True
+
+
+P = "/projects/{account}/{project}/"
+routes = [
+    Route("/projects/", endpoint(all_projects), methods=["GET"]),
+    Route("/projects/{account}/", endpoint(account_projects), methods=["GET"]),
+    Route("/projects/{account}/", endpoint(create_project), methods=["POST"]),
+    Route(P, endpoint(read_project), methods=["GET"]),
+    Route(P, endpoint(update_project), methods=["PUT", "PATCH"]),
+    Route(P, endpoint(delete_project), methods=["DELETE"]),
+]

@@ -1,0 +1,138 @@
+"""terms/ and docs/search/: top terms, related terms, the ignore list and
+document search."""
+from __future__ import annotations
+
+import numpy as np
+from starlette.routing import Route
+
+from ... import vectors as packing
+from ...engine import Model, query
+from ...engine.text import untag
+from ..http import ApiError, Call, bad_parameter, endpoint
+from .lookups import check_subset, get_model, get_project, get_topic, ignored_terms
+from .serializers import doc_record, pack, term_record
+
+
+def _term_list(call: Call) -> list[str]:
+    terms = call.params.string_list("terms")
+    for term in terms:
+        try:
+            untag(term)
+        except ValueError as exc:
+            raise bad_parameter("terms", f"holds {term!r}: {exc}") from None
+    return terms
+
+
+def _vector_parameter(call: Call, model: Model) -> np.ndarray:
+    packed = call.params.string("vector")
+    try:
+        vector = packing.unpack(packed)
+    except (ValueError, UnicodeError, IndexError, KeyError) as exc:
+        raise bad_parameter("vector", f"is not a pack64 vector: {exc}") from None
+    if vector.shape != (model.dimensions,):
+        raise bad_parameter("vector", f"must have {model.dimensions} dimensions, "
+                            f"not {vector.shape[0]}")
+    if not np.all(np.isfinite(vector)):
+        raise bad_parameter("vector", "holds values out of range")
+    return vector.astype(np.float32)
+
+
+def search_vector(call: Call, project, model: Model, allow_topic: bool):
+    """The vector a search asks about, and the indices of the terms it names."""
+    params = call.params
+    if "text" in params:
+        text = params.string("text", limit="query text", multiline=True)
+        indices = [index for index, _, _ in model.text_terms(text)]
+        return model.vector_for_terms(indices), indices
+    if params.given("terms"):
+        indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
+        return model.vector_for_terms(indices), indices
+    if allow_topic and params.given("topic"):
+        topic = get_topic(call, project, params.string("topic") or "")
+        indices = [index for index, _, _ in model.text_terms(topic["text"])]
+        return model.vector_for_terms(indices), indices
+    if "vector" in params:
+        return _vector_parameter(call, model), []
+    choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"
+    raise ApiError(400, "MISSING_PARAMETER", f"give one of {choices}")
+
+
+def top_terms(call: Call) -> list[dict]:
+    project = get_project(call)
+    model = get_model(call, project)
+    if call.params.given("terms"):
+        return [term_record(model, model.term_index[t]) for t in _term_list(call)
+                if t in model.term_index]
+    limit = call.params.integer("limit", 50, minimum=0, maximum=50000)
+    subset = call.params.string("subset")
+    check_subset(model, subset)
+    indices = query.top_terms(model, limit, ignored_terms(call, project), subset)
+    return [term_record(model, i) for i in indices]
+
+
+def search_terms(call: Call) -> dict:
+    project = get_project(call)
+    model = get_model(call, project)
+    limit = call.params.integer("limit", 10, minimum=0, maximum=50000)
+    vector, _ = search_vector(call, project, model, allow_topic=True)
+    results = query.related_terms(model, vector, limit, ignored_terms(call, project))
+    return {"search_results": [[term_record(model, i), score] for i, score in results],
+            "search_vector": pack(vector)}
+
+
+def get_ignorelist(call: Call) -> dict:
+    return call.store.ignorelist(get_project(call)["project_id"])
+
+
+def change_ignorelist(call: Call) -> dict:
+    project = get_project(call, "write")
+    term = call.params.string("term", required=True, limit="term")
+    try:
+        untag(term)
+    except ValueError as exc:
+        raise bad_parameter("term", f"{exc} (give the term form, like 'rt|en', not text)") from None
+    kind = "substring" if call.params.boolean("substring") else "fullstring"
+    call.store.set_ignored(project["project_id"], term, kind, ignored=call.method == "PUT")
+    return call.store.ignorelist(project["project_id"])
+
+
+def search_docs(call: Call) -> dict:
+    project = get_project(call)
+    model = get_model(call, project)
+    limit = call.params.integer("limit", 10, minimum=0, maximum=10000)
+    subset = call.params.string("subset")
+    check_subset(model, subset)
+    exact_only = call.params.boolean("exact_only")
+    vector, exact = search_vector(call, project, model, allow_topic=False)
+    if exact:
+        vector = query.expand_query(model, vector)
+    found, n_exact, n_related = query.search_docs(model, vector, exact, limit, subset, exact_only)
+    docs = call.store.docs_by_id(project["project_id"], [model.doc_ids[i] for i, _ in found])
+    exact_set = set(exact)
+    results = []
+    for index, score in found:
+        doc = docs.get(model.doc_ids[index])
+        if doc is None:  # deleted since the last recalculation
+            continue
+        exact_spans, conceptual = query.match_spans(model, doc["text"], vector, exact_set)
+        results.append([{"document": doc_record(model, doc), "exact_indices": exact_spans,
+                         "conceptual_indices": conceptual}, score])
+    related = query.related_terms(model, vector, 10, ignored_terms(call, project))
+    return {
+        "search_results": results,
+        "exact_terms": [model.terms[i] for i in dict.fromkeys(exact)],
+        "related_terms": [[model.terms[i], score] for i, score in related],
+        "num_exact_matches": n_exact,
+        "num_related_matches": n_related,
+        "search_vector": pack(vector),
+    }
+
+
+P = "/projects/{account}/{project}/"
+routes = [
+    Route(P + "terms/", endpoint(top_terms), methods=["GET"]),
+    Route(P + "terms/search/", endpoint(search_terms), methods=["GET"]),
+    Route(P + "terms/ignorelist/", endpoint(get_ignorelist), methods=["GET"]),
+    Route(P + "terms/ignorelist/", endpoint(change_ignorelist), methods=["PUT", "DELETE"]),
+    Route(P + "docs/search/", endpoint(search_docs), methods=["GET"]),
+]

@@ -1,0 +1,69 @@
+"""Records as API v4 answers them: projects, terms, topics and documents."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import vectors as packing
+from ...engine import ALL_SUBSET, Model
+from ..store import Store
+
+
+def pack(vector) -> str:
+    return packing.pack(np.asarray(vector, dtype=np.float64))
+
+
+def project_record(store: Store, username: str | None, project) -> dict:
+    counts = store.subset_counts(project["project_id"])
+    return {
+        "project_id": project["project_id"],
+        "name": project["name"],
+        "owner": project["account_id"],
+        "account_id": project["account_id"],
+        "description": project["description"],
+        "creator": project["creator"],
+        "creation_date": project["creation_date"],
+        "last_update": project["last_update"],
+        "last_build_time": project["last_build"],
+        "document_count": counts.get(ALL_SUBSET, 0),
+        "counts": counts,
+        "permissions": store.permissions(username, project["account_id"]),
+        "path": f"/projects/{project['account_id']}/{project['project_id']}/",
+    }
+
+
+def term_record(model: Model, index: int) -> dict:
+    return {
+        "term": model.terms[index],
+        "text": model.texts[index],
+        "score": float(model.scores[index]),
+        "distinct_doc_count": int(model.doc_counts[index]),
+        "total_doc_count": int(model.counts[index]),
+        "vector": pack(model.term_vectors[index]),
+    }
+
+
+def topic_vector(model: Model | None, topic: dict):
+    return None if model is None else model.vector_for_text(topic["text"])
+
+
+def topic_record(model: Model | None, topic: dict) -> dict:
+    vector = topic_vector(model, topic)
+    return {**topic, "vector": None if vector is None else pack(vector)}
+
+
+def term_spans(model: Model | None, text: str) -> list[dict]:
+    if model is None:
+        return []
+    return [{"term": model.terms[index], "start": start, "end": end}
+            for index, start, end in model.text_terms(text)]
+
+
+def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None) -> dict:
+    record = dict(doc)
+    record["subsets"] = [ALL_SUBSET, *[s for s in record.get("subsets", []) if s != ALL_SUBSET]]
+    position = model.doc_index.get(doc["_id"]) if model else None
+    record["vector"] = None if position is None else pack(model.doc_vectors[position])
+    record["terms"] = term_spans(model, doc["text"])
+    if fields:
+        record = {k: v for k, v in record.items() if k in fields or k == "_id"}
+    return record
