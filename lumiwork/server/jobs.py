@@ -49,6 +49,9 @@ class ModelCache:
     def __len__(self) -> int:
         return len(self._models)
 
+    def __contains__(self, project_id: str) -> bool:
+        return project_id in self._models
+
     def forget(self, project_id: str) -> None:
         with self._lock:
             self._models.pop(project_id, None)

@@ -1,0 +1,38 @@
+"""Recalculation bookkeeping: failure messages and the model cache."""
+import errno
+
+import pytest
+
+from lumiwork.engine import BuildError, build_model
+from lumiwork.server.jobs import ModelCache, failure_message
+from lumiwork.server.store import StorageFull, Store
+
+
+@pytest.mark.parametrize("exc", [
+    OSError(errno.ENOSPC, "No space left on device", "/srv/secret/models/x.tmp.npz"),
+    StorageFull("database or disk is full"),
+    RuntimeError("boom in /home/someone/lumiwork/engine/space.py"),
+    KeyError("/var/lib/lumiwork"),
+])
+def test_failure_messages_name_no_server_path(exc):
+    message = failure_message(exc)
+    assert "/" not in message and message
+
+
+def test_build_errors_keep_their_explanation():
+    assert failure_message(BuildError("no document contains any words")) == \
+        "no document contains any words"
+
+
+def test_model_cache_keeps_the_most_recently_used(tmp_path):
+    store = Store(tmp_path / "data")
+    model = build_model([{"_id": "a", "text": "river water boat"}, {"_id": "b", "text": "boat river"}],
+                        dimensions=2)
+    cache = ModelCache(store, capacity=2)
+    for project in ("p1", "p2", "p3"):
+        cache.put(project, f"{project}-1.npz", model)
+    assert len(cache) == 2
+    cache.put("p2", "p2-1.npz", model)  # p2 is now the most recent; p3 is older
+    cache.put("p4", "p4-1.npz", model)
+    assert [p in cache for p in ("p1", "p2", "p3", "p4")] == [False, True, False, True]
+    store.close()
