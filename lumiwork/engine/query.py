@@ -1,6 +1,7 @@
 """Questions asked of a built model: related terms, document search, statistics."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None) -> n
     return part[np.lexsort((part, -scores[part]))]
 
 
-def allowed_terms(model: Model, ignored: set[str]) -> np.ndarray:
+def allowed_terms(model: Model, ignored: AbstractSet[str]) -> np.ndarray:
     """Boolean mask of terms not on the ignore list (full terms)."""
     mask = np.ones(len(model.terms), dtype=bool)
     for term in ignored:
@@ -36,7 +37,8 @@ def allowed_terms(model: Model, ignored: set[str]) -> np.ndarray:
     return mask
 
 
-def related_terms(model: Model, vector: np.ndarray, limit: int, ignored: set[str] = frozenset()):
+def related_terms(model: Model, vector: np.ndarray, limit: int,
+                  ignored: AbstractSet[str] = frozenset()):
     """(term index, correlation) of the terms nearest a vector."""
     scores = model.term_vectors @ vector
     candidates = np.flatnonzero(allowed_terms(model, ignored))
@@ -44,7 +46,8 @@ def related_terms(model: Model, vector: np.ndarray, limit: int, ignored: set[str
     return [(int(i), float(scores[i])) for i in chosen]
 
 
-def top_terms(model: Model, limit: int, ignored: set[str] = frozenset(), subset: str | None = None):
+def top_terms(model: Model, limit: int, ignored: AbstractSet[str] = frozenset(),
+              subset: str | None = None):
     """Term indices by relevance, optionally only terms found in one subset."""
     mask = allowed_terms(model, ignored)
     if subset is None:

@@ -126,7 +126,7 @@ def find_occurrences(corpus: TokenizedCorpus, min_phrase_count: int = 3,
     start_parts = [unigram_positions]
     length_parts = [np.ones(len(unigram_positions), np.int32)]
     terms = [tag([lemma]) for lemma in corpus.lemmas]
-    lemma_tuples = [(lemma,) for lemma in corpus.lemmas]
+    lemma_tuples: list[tuple[str, ...]] = [(lemma,) for lemma in corpus.lemmas]
 
     for n in (2, 3):
         starts, keys = _ngram_keys(corpus, n)

@@ -13,7 +13,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal, overload
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -172,6 +172,16 @@ class Params:
         """Present at all, even as an empty string or null."""
         return name in self.values
 
+    @overload
+    def string(self, name: str, default: str, required: bool = ..., limit: str = ...,
+               multiline: bool = ..., allow_empty: bool = ...) -> str: ...
+    @overload
+    def string(self, name: str, default: None = None, *, required: Literal[True],
+               limit: str = ..., multiline: bool = ..., allow_empty: bool = ...) -> str: ...
+    @overload
+    def string(self, name: str, default: None = None, required: bool = ..., limit: str = ...,
+               multiline: bool = ..., allow_empty: bool = ...) -> str | None: ...
+
     def string(self, name: str, default: str | None = None, required: bool = False,
                limit: str = "any other parameter", multiline: bool = False,
                allow_empty: bool = True) -> str | None:
@@ -187,6 +197,13 @@ class Params:
         if not allow_empty and not value.strip():
             raise bad_parameter(name, "must not be empty")
         return value
+
+    @overload
+    def integer(self, name: str, default: int, minimum: int | None = ...,
+                maximum: int | None = ...) -> int: ...
+    @overload
+    def integer(self, name: str, default: None = None, minimum: int | None = ...,
+                maximum: int | None = ...) -> int | None: ...
 
     def integer(self, name: str, default: int | None = None, minimum: int | None = None,
                 maximum: int | None = INT64_MAX) -> int | None:
@@ -302,8 +319,8 @@ class Call:
     path: dict[str, str]
     method: str
     client_address: str
-    username: str | None = None
-    token: str | None = None
+    username: str = ""  # empty for public endpoints
+    token: str = ""
 
     @property
     def store(self) -> "Store":

@@ -436,7 +436,7 @@ class Store:
 
     # ---- ignore list ---------------------------------------------------------------
     def ignorelist(self, project_id: str) -> dict[str, list[str]]:
-        result = {"fullstring": [], "substring": []}
+        result: dict[str, list[str]] = {"fullstring": [], "substring": []}
         for row in self._query("SELECT term, kind FROM ignorelist WHERE project_id = ? "
                                "ORDER BY rowid", (project_id,)):
             result[row["kind"]].append(row["term"])

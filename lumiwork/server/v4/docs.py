@@ -37,8 +37,8 @@ def validate_document(item) -> tuple[dict, list[str]]:
     text = item.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InvalidDocument("NO_TEXT", "has no text")
-    doc = {"text": _clean_text("text", text, "document text", multiline=True),
-           "title": "", "subsets": []}
+    doc: dict[str, object] = {"text": _clean_text("text", text, "document text", multiline=True),
+                              "title": "", "subsets": []}
     warnings = []
     for name, value in item.items():
         if name == "text":
@@ -101,7 +101,9 @@ def upload_docs(call: Call) -> list[dict]:
     if len(call.body) > LIMITS["documents per upload"]:
         raise ApiError(413, "TOO_LARGE", f"at most {LIMITS['documents per upload']} documents "
                        "per request")
-    docs, statuses, rejected = [], [], []
+    docs: list[dict] = []
+    statuses: list[dict] = []
+    rejected: list[int] = []
     for index, item in enumerate(call.body):
         try:
             doc, warnings = validate_document(item)
@@ -199,7 +201,7 @@ def doc_vectors(call: Call) -> list[dict]:
 def doc_correlations(call: Call) -> dict:
     project = get_project(call)
     model = get_model(call, project)
-    limit = call.params.integer("limit", None, minimum=0)
+    limit = call.params.integer("limit", minimum=0)
     offset = call.params.integer("offset", 0, minimum=0)
     topics = call.store.topics(project["project_id"])
     if not topics:

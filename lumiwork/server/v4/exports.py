@@ -28,7 +28,7 @@ def matrix_answer(file_format: str, row_ids, row_names, column_ids, column_names
         return {r: {c: float(v) for c, v in zip(column_ids, row)} for r, row in zip(row_ids, values)}
     if file_format not in FILE_TYPES:
         raise ApiError(400, "INVALID_PARAMETER", "parameter 'format' must be json, csv or xlsx")
-    table = [["", *map(safe_cell, column_names)]]
+    table: list[list[str | float]] = [["", *map(safe_cell, column_names)]]
     table += [[safe_cell(name), *map(float, row)] for name, row in zip(row_names, values)]
     if file_format == "csv":
         out = io.StringIO()
@@ -37,7 +37,7 @@ def matrix_answer(file_format: str, row_ids, row_names, column_ids, column_names
     return Raw(_xlsx(table), FILE_TYPES["xlsx"])
 
 
-def _xlsx(table: list[list]) -> bytes:
+def _xlsx(table: list[list[str | float]]) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()

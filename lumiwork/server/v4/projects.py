@@ -8,9 +8,8 @@ from .lookups import get_project, require_account
 from .serializers import project_record
 
 
-def _name(call: Call, required: bool) -> str | None:
-    name = call.params.string("name", required=required, limit="project name", allow_empty=False)
-    return name.strip() if name is not None else None
+def _name(call: Call) -> str:
+    return call.params.string("name", required=True, limit="project name", allow_empty=False).strip()
 
 
 def all_projects(call: Call) -> list[dict]:
@@ -30,7 +29,7 @@ def account_projects(call: Call) -> list[dict]:
 def create_project(call: Call) -> dict:
     account_id = call.path["account"]
     require_account(call, account_id, "create")
-    name = _name(call, required=True)
+    name = _name(call)
     description = call.params.string("description", "", limit="project description",
                                      multiline=True)
     project_id = call.store.create_project(account_id, name, call.username, description)
@@ -45,9 +44,9 @@ def update_project(call: Call) -> dict:
     project = get_project(call, "write")
     changes = {}
     if "name" in call.params:
-        changes["name"] = _name(call, required=True)
+        changes["name"] = _name(call)
     if "description" in call.params:
-        changes["description"] = call.params.string("description", limit="project description",
+        changes["description"] = call.params.string("description", "", limit="project description",
                                                     multiline=True)
     if changes:
         call.store.update_project(project["project_id"], **changes)

@@ -14,7 +14,7 @@ from .serializers import doc_record, pack, term_record
 
 
 def _term_list(call: Call) -> list[str]:
-    terms = call.params.string_list("terms")
+    terms = call.params.string_list("terms") or []
     for term in terms:
         try:
             untag(term)
@@ -24,7 +24,7 @@ def _term_list(call: Call) -> list[str]:
 
 
 def _vector_parameter(call: Call, model: Model) -> np.ndarray:
-    packed = call.params.string("vector")
+    packed = call.params.string("vector", required=True)
     try:
         vector = packing.unpack(packed)
     except (ValueError, UnicodeError, IndexError, KeyError) as exc:
@@ -41,7 +41,7 @@ def search_vector(call: Call, project, model: Model, allow_topic: bool):
     """The vector a search asks about, and the indices of the terms it names."""
     params = call.params
     if "text" in params:
-        text = params.string("text", limit="query text", multiline=True)
+        text = params.string("text", "", limit="query text", multiline=True)
         indices = [index for index, _, _ in model.text_terms(text)]
         return model.vector_for_terms(indices), indices
     if params.given("terms"):

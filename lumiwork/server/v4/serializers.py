@@ -12,7 +12,7 @@ def pack(vector) -> str:
     return packing.pack(np.asarray(vector, dtype=np.float64))
 
 
-def project_record(store: Store, username: str | None, project) -> dict:
+def project_record(store: Store, username: str, project) -> dict:
     counts = store.subset_counts(project["project_id"])
     return {
         "project_id": project["project_id"],
@@ -62,7 +62,7 @@ def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None) 
     record = dict(doc)
     record["subsets"] = [ALL_SUBSET, *[s for s in record.get("subsets", []) if s != ALL_SUBSET]]
     position = model.doc_index.get(doc["_id"]) if model else None
-    record["vector"] = None if position is None else pack(model.doc_vectors[position])
+    record["vector"] = None if model is None or position is None else pack(model.doc_vectors[position])
     record["terms"] = term_spans(model, doc["text"])
     if fields:
         record = {k: v for k, v in record.items() if k in fields or k == "_id"}
