@@ -104,7 +104,7 @@ def bench_lumiwork(corpus: list[dict], workdir: Path) -> dict:
     server = ServerProcess(workdir)
     try:
         client = LuminosoClient.connect(server.url, token_file=server.token_file, timeout=600)
-        account = client.change_path(f"/projects/{client._default_account()}/")
+        account = client.change_path(f"/projects/{client.default_account()}/")
         project = account.change_path(account.post("", name="benchmark")["project_id"])
         start = time.perf_counter()
         project.upload("docs", corpus, batch_size=5000)
