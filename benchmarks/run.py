@@ -182,10 +182,10 @@ def _timed(call) -> float:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| N | build (server job) s | in-process build s | tokenize | terms | association "
-             "| vectors | documents | statistics | server peak MB | sklearn fit s | build / sklearn "
-             "| terms/search ms (median / p95) | docs/search ms | topics/stats ms "
-             "| subsets/stats ms | sklearn search ms |",
+    lines = [("| N | build (server job) s | in-process build s | tokenize | terms | association "
+              "| vectors | documents | statistics | server peak MB | sklearn fit s | build / sklearn "
+              "| terms/search ms (median / p95) | docs/search ms | topics/stats ms "
+              "| subsets/stats ms | sklearn search ms |"),
              "|" + "---|" * 17]
     for n, r in results["sizes"].items():
         lw, st, sk = r["lumiwork"], r["stages"], r["sklearn"]
