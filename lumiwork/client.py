@@ -142,8 +142,7 @@ def _send(send, method: str, url: str, timeout: float, **kwargs) -> requests.Res
     except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
         raise LuminosoTimeoutError(
             f"no answer from {root} within {timeout:g} s ({method.upper()} {url}): the server "
-            f"may be busy or stuck; retry with a longer timeout, or {_unreachable_advice(url)}"
-        ) from exc
+            "may be busy or stuck; try again with a longer timeout, or restart it") from exc
     except requests.RequestException as exc:
         raise LuminosoConnectionError(
             f"cannot reach {root} ({_failure_reason(exc)}): {_unreachable_advice(url)}") from exc
