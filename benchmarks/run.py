@@ -104,7 +104,7 @@ def bench_lumiwork(corpus: list[dict], workdir: Path) -> dict:
     server = ServerProcess(workdir)
     try:
         client = LuminosoClient.connect(server.url, token_file=server.token_file, timeout=600)
-        account = client.change_path(f"/projects/{client._default_account()}/")
+        account = client.change_path(f"/projects/{client.default_account()}/")
         project = account.change_path(account.post("", name="benchmark")["project_id"])
         start = time.perf_counter()
         project.upload("docs", corpus, batch_size=5000)
@@ -182,10 +182,10 @@ def _timed(call) -> float:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| N | build (server job) s | in-process build s | tokenize | terms | association "
-             "| vectors | documents | statistics | server peak MB | sklearn fit s | build / sklearn "
-             "| terms/search ms (median / p95) | docs/search ms | topics/stats ms "
-             "| subsets/stats ms | sklearn search ms |",
+    lines = [("| N | build (server job) s | in-process build s | tokenize | terms | association "
+              "| vectors | documents | statistics | server peak MB | sklearn fit s | build / sklearn "
+              "| terms/search ms (median / p95) | docs/search ms | topics/stats ms "
+              "| subsets/stats ms | sklearn search ms |"),
              "|" + "---|" * 17]
     for n, r in results["sizes"].items():
         lw, st, sk = r["lumiwork"], r["stages"], r["sklearn"]

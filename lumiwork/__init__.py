@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import os
 
-from .client import (LuminosoAPIError, LuminosoAuthError, LuminosoClient, LuminosoClientError,
-                     LuminosoError, LuminosoLoginError, LuminosoServerError, LuminosoTimeoutError)
+from .client import (
+    LuminosoAPIError,
+    LuminosoAuthError,
+    LuminosoClient,
+    LuminosoClientError,
+    LuminosoConnectionError,
+    LuminosoError,
+    LuminosoLoginError,
+    LuminosoServerError,
+    LuminosoTimeoutError,
+    find_project,
+)
+from .config import DEFAULT_PORT, local_url
 
 __version__ = "0.1.0"
-LOCAL_URL = "http://127.0.0.1:8765/api/v4/"
+LOCAL_URL = local_url()
 
 _embedded = None  # the server this process started, if any
 
@@ -24,7 +35,7 @@ def _local_server_url() -> str:
     except requests.RequestException:
         pass
     if _embedded is None:
-        from .server import DEFAULT_PORT, EmbeddedServer
+        from .server import EmbeddedServer
 
         _embedded = EmbeddedServer(port=DEFAULT_PORT)
     return _embedded.url
@@ -32,25 +43,41 @@ def _local_server_url() -> str:
 
 def connect(project: str | None = None, url: str | None = None,
             token: str | None = None) -> LuminosoClient:
-    """A client for your default account, or for the project named `project`.
+    """A client for your default account, or for the project named `project`
+    (the newest one if several share the name; see `find_project`).
 
     The server is `url`, else $LUMIWORK_URL (with $LUMIWORK_TOKEN), else the
     embedded local server on 127.0.0.1:8765, started if it is not running.
+    A given URL that does not answer raises LuminosoConnectionError.
     """
     url = url or os.environ.get("LUMIWORK_URL") or _local_server_url()
     token = token or os.environ.get("LUMIWORK_TOKEN")
     client = LuminosoClient.connect(url, token=token)
-    account = client.change_path(f"/projects/{client._default_account()}/")
+    account = client.change_path(f"/projects/{client.default_account()}/")
     if project is None:
         return account
-    matches = account.get("", name=project)
-    if not matches:
+    found = find_project(account, project)
+    if found is None:
         names = sorted({p["name"] for p in account.get("")})
-        raise LuminosoClientError({"code": "NOT_FOUND",
-                                   "message": f"no project named {project!r}; projects: {names}"})
-    return account.change_path(matches[-1]["project_id"])
+        shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
+        raise LuminosoClientError({"code": "NOT_FOUND", "message": (
+            f"no project named {project!r} at {account.url} (there: {shown or 'none'}): create it "
+            "with `lumiwork upload`, or run `lumiwork demo` (or `lumiwork lab`) for the "
+            "Siddhartha demo")})
+    return account.change_path(found["project_id"])
 
 
-__all__ = ["connect", "LuminosoClient", "LuminosoError", "LuminosoAuthError",
-           "LuminosoLoginError", "LuminosoClientError", "LuminosoServerError",
-           "LuminosoAPIError", "LuminosoTimeoutError"]
+__all__ = [
+    "LOCAL_URL",
+    "LuminosoAPIError",
+    "LuminosoAuthError",
+    "LuminosoClient",
+    "LuminosoClientError",
+    "LuminosoConnectionError",
+    "LuminosoError",
+    "LuminosoLoginError",
+    "LuminosoServerError",
+    "LuminosoTimeoutError",
+    "connect",
+    "find_project",
+]

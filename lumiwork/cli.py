@@ -6,18 +6,37 @@ import os
 import sys
 from pathlib import Path
 
-from .server import DEFAULT_HOST, DEFAULT_PORT
+from .config import DEFAULT_HOST, DEFAULT_PORT, local_url
 
 
-def local_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
-    return f"http://{host}:{port}/api/v4/"
+def serve_password(flag: str | None, data_dir: Path) -> str | None:
+    """The first user's password: --password, else $LUMIWORK_PASSWORD, else
+    asked (twice, to confirm) on a terminal when `data_dir` is new, else None:
+    the server then generates one and prints it once."""
+    if flag:
+        return flag
+    if os.environ.get("LUMIWORK_PASSWORD"):
+        return os.environ["LUMIWORK_PASSWORD"]
+    # A folder with anything in it already has its users (the server ignores
+    # a password then): asking on every restart would only confuse.
+    is_new = not data_dir.exists() or not any(data_dir.iterdir())
+    if not (is_new and sys.stdin.isatty()):
+        return None
+    from getpass import getpass
+
+    while True:
+        password = getpass("Password for the first user (empty: generate one): ")
+        if not password or getpass("Again, to confirm: ") == password:
+            return password or None
+        print("The two passwords differ; try again.", file=sys.stderr)
 
 
 def cmd_serve(args) -> int:
-    from .server import serve
+    from .server import default_data_dir, serve
 
-    serve(args.host, args.port, Path(args.data_dir) if args.data_dir else None,
-          username=args.user, password=args.password)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    serve(args.host, args.port, data_dir, username=args.user,
+          password=serve_password(args.password, data_dir))
     return 0
 
 
@@ -26,7 +45,7 @@ def cmd_demo(args) -> int:
     from .demo import build_demo_project
 
     client = LuminosoClient.connect(args.url)
-    account = client.change_path(f"/projects/{client._default_account()}")
+    account = client.change_path(f"/projects/{client.default_account()}")
     project = build_demo_project(account, text_path=args.text, progress=True, rebuild=args.rebuild)
     print(f"demo project ready: {project.url}")
     return 0
@@ -63,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where the database and models live "
                        "(default: $LUMIWORK_DATA_DIR or ~/.local/share/lumiwork)")
     serve.add_argument("--user", help="first user's name (or $LUMIWORK_USER)")
-    serve.add_argument("--password", help="first user's password (or $LUMIWORK_PASSWORD; "
-                       "generated and printed once otherwise)")
+    serve.add_argument("--password", help="first user's password; other users can see it in "
+                       "the process list, so prefer $LUMIWORK_PASSWORD or the prompt (on a "
+                       "terminal); otherwise generated and printed once")
     serve.set_defaults(run=cmd_serve)
 
     demo = commands.add_parser("demo", help="build the cookbook's Siddhartha project on a server")

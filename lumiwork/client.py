@@ -3,30 +3,55 @@ v4 client's calls, plus timeouts, polite retries and progress bars."""
 from __future__ import annotations
 
 import json
-import os
+import socket
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import urlparse
 
 import requests
+
+from . import config
 
 DEFAULT_ROOT = "https://analytics.luminoso.com/api/v4"
 DEFAULT_TIMEOUT = 60.0
 RETRY_STATUSES = (429, 502, 503)
 # Methods safe to send twice: a retried POST could create a second project.
 IDEMPOTENT_METHODS = ("get", "put", "delete")
+MAX_MESSAGE = 500  # characters of a server's message shown in str(error)
 
 
 class LuminosoError(Exception):
-    """Any API error; `code` and `message` come from the server's error object."""
+    """Any API error; `code` and `message` come from the server's error object.
 
-    def __init__(self, error=None, status: int | None = None):
+    `args[0]` stays that object, as in the official client; str() is one
+    readable line, e.g. "NOT_FOUND: no project 'x' (HTTP 404)", or
+    `description` when the client knows better what went wrong.
+    """
+
+    def __init__(self, error=None, status: int | None = None, description: str | None = None):
         super().__init__(error)
         self.error = error
         self.status = status
+        self.description = description
         self.code = error.get("code") if isinstance(error, dict) else None
-        self.message = error.get("message") if isinstance(error, dict) else str(error)
+        if isinstance(error, dict):
+            self.message = error.get("message")
+        else:
+            self.message = None if error is None else str(error)
+
+    def __str__(self) -> str:
+        if self.description:
+            return _one_line(self.description)
+        text = self.message
+        if text is None and isinstance(self.error, dict):
+            rest = {k: v for k, v in self.error.items() if k != "code"}
+            text = json.dumps(rest, default=str) if rest else None
+        text = _one_line(text or "")
+        if len(text) > MAX_MESSAGE:  # e.g. a proxy's HTML error page
+            text = text[:MAX_MESSAGE] + "..."
+        text = ": ".join(part for part in (self.code, text) if part) or type(self).__name__
+        return f"{text} (HTTP {self.status})" if self.status else text
 
 
 class LuminosoAuthError(LuminosoError):
@@ -53,8 +78,16 @@ class LuminosoTimeoutError(LuminosoError):
     pass
 
 
+class LuminosoConnectionError(LuminosoError):
+    """The server could not be reached: connection refused, unknown host, ..."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def get_token_filename() -> str:
-    return os.path.join(os.path.expanduser("~"), ".luminoso", "tokens.json")
+    return str(config.token_file_path())
 
 
 def get_root_url(url: str) -> str:
@@ -72,6 +105,47 @@ def jsonify_parameters(params: dict) -> dict:
     """Strings and integers go as they are; everything else JSON-encoded."""
     return {key: value if isinstance(value, (str, int)) and not isinstance(value, bool)
             else json.dumps(value) for key, value in params.items()}
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """A few words on why a connection failed, found in the exception chain
+    (requests wraps urllib3's errors, which wrap the socket's)."""
+    seen, pending = set(), [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return "host name not found"
+        pending.extend(e for e in (current.__cause__, current.__context__,
+                                   getattr(current, "reason", None), *current.args)
+                       if isinstance(e, BaseException))
+    return f"connection failed: {type(exc).__name__}"
+
+
+def _unreachable_advice(url: str) -> str:
+    if urlparse(url).hostname in ("127.0.0.1", "localhost", "::1"):
+        return "start the server with `lumiwork serve` (or `lumiwork lab`), or set LUMIWORK_URL"
+    return "check the URL and your network, or set LUMIWORK_URL"
+
+
+def _send(send, method: str, url: str, timeout: float, **kwargs) -> requests.Response:
+    """`send(method, url, ...)` (requests.request or a session's request) with
+    network failures turned into one-line LuminosoTimeoutError or
+    LuminosoConnectionError naming the server's API root."""
+    root = get_root_url(url) + "/"
+    try:
+        return send(method, url, timeout=timeout, **kwargs)
+    except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+        raise LuminosoTimeoutError(
+            f"no answer from {root} within {timeout:g} s ({method.upper()} {url}): the server "
+            "may be busy or stuck; try again with a longer timeout, or restart it") from exc
+    except requests.RequestException as exc:
+        raise LuminosoConnectionError(
+            f"cannot reach {root} ({_failure_reason(exc)}): {_unreachable_advice(url)}") from exc
 
 
 def _error_from(response: requests.Response):
@@ -120,7 +194,7 @@ class LuminosoClient:
     def connect(cls, url: str | None = None, username: str | None = None,
                 password: str | None = None, token: str | None = None,
                 token_file: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                retries: int = 3) -> "LuminosoClient":
+                retries: int = 3) -> LuminosoClient:
         """Log in with a username and password, a token, or the token saved for
         this server in `token_file` (~/.luminoso/tokens.json)."""
         auto_account = url is None
@@ -131,15 +205,15 @@ class LuminosoClient:
             root_url = DEFAULT_ROOT
             url = root_url + "/" + url.lstrip("/")
         if token is None and username is None:
-            try:
-                saved = json.loads(Path(token_file or get_token_filename()).read_text())
-                token = saved.get(urlparse(root_url).netloc)
-            except (OSError, ValueError):
-                token = None
+            netloc = urlparse(root_url).netloc
+            token = config.read_tokens(token_file).get(netloc)
             if token is None:
+                # An unreachable server is the likelier problem; say so first.
+                _send(requests.request, "get", root_url + "/ping/", timeout)
                 raise LuminosoLoginError(
-                    f"no username, password or token given, and no token saved for "
-                    f"{urlparse(root_url).netloc} in {token_file or get_token_filename()}")
+                    f"no token saved for {netloc} in {token_file or get_token_filename()}: "
+                    "start that server with `lumiwork serve` (it saves one), "
+                    "or pass a token or a username")
         if token is None:
             if password is None:
                 from getpass import getpass
@@ -149,17 +223,13 @@ class LuminosoClient:
         session.auth = TokenAuth(token)
         client = cls(session, url, timeout=timeout, retries=retries)
         if auto_account:
-            client = client.change_path(f"/projects/{client._default_account()}")
+            client = client.change_path(f"/projects/{client.default_account()}")
         return client
 
     @staticmethod
     def _login(root_url: str, username: str, password: str, timeout: float) -> str:
-        try:
-            response = requests.post(root_url + "/user/login/",
-                                     data={"username": username, "password": password},
-                                     timeout=timeout)
-        except requests.Timeout as exc:
-            raise LuminosoTimeoutError(f"login to {root_url} timed out after {timeout} s") from exc
+        response = _send(requests.request, "post", root_url + "/user/login/", timeout,
+                         data={"username": username, "password": password})
         if response.status_code != 200:
             raise LuminosoLoginError(_error_from(response), response.status_code)
         return response.json()["result"]["token"]
@@ -170,17 +240,25 @@ class LuminosoClient:
         (honouring Retry-After), and turn HTTP errors into exceptions."""
         attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
         for attempt in range(attempts):
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.Timeout as exc:
-                raise LuminosoTimeoutError(
-                    f"{method.upper()} {url} got no answer within {self.timeout} s") from exc
+            response = _send(self.session.request, method, url, self.timeout, **kwargs)
             if response.status_code not in RETRY_STATUSES or attempt == attempts - 1:
                 break
             time.sleep(self._retry_delay(response, attempt))
         if response.status_code >= 400:
-            raise _error_class(response.status_code)(_error_from(response), response.status_code)
+            raise self._error(response)
         return response
+
+    def _error(self, response: requests.Response) -> LuminosoError:
+        error, status = _error_from(response), response.status_code
+        code = error.get("code") if isinstance(error, dict) else None
+        # A wrong old password (PUT user/password) is a 401 too, but not the token's fault.
+        if status == 401 and code != "AUTH_CREDS_INVALID":
+            netloc = urlparse(self.root_url).netloc
+            reason = f"{code}, HTTP 401" if code else "HTTP 401"
+            return LuminosoAuthError(error, status, description=(
+                f"the token for {netloc} was refused ({reason}): log in again, "
+                "or restart `lumiwork serve`, which saves a fresh token"))
+        return _error_class(status)(error, status)
 
     def _retry_delay(self, response: requests.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "")
@@ -229,11 +307,13 @@ class LuminosoClient:
         Path(filename).write_bytes(content)
 
     # ---- conveniences --------------------------------------------------------------------
-    def change_path(self, path: str) -> "LuminosoClient":
+    def change_path(self, path: str) -> LuminosoClient:
         url = self.root_url + path if path.startswith("/") else self.url + path
         return self.__class__(self.session, url, self.timeout, self.retries, self.backoff)
 
-    def _default_account(self) -> str:
+    def default_account(self) -> str:
+        """The account the server names as this user's default, else the first
+        one that is not "public"."""
         info = self.change_path("/").get("accounts")
         if info.get("default_account"):
             return info["default_account"]
@@ -283,12 +363,20 @@ class LuminosoClient:
         long_lived = [t for t in tokens if t.get("type") == "long_lived" and t.get("token")]
         token = (long_lived[0] if long_lived
                  else self._json_request("post", self.root_url + "/user/tokens/"))["token"]
-        path = Path(token_file or get_token_filename())
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        saved[urlparse(self.root_url).netloc] = token
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(saved))
+        config.save_token(urlparse(self.root_url).netloc, token, token_file)
         return token
+
+
+def find_project(account_client: LuminosoClient, name: str) -> dict | None:
+    """The project called `name` under an account client, or None.
+
+    Project names are not unique: when several share the name, the newest
+    (latest creation_date) wins. Every lookup by name in lumiwork goes
+    through here, so connect(project=...), the demo and `upload --append`
+    agree on which one that is.
+    """
+    matches = account_client.get("", name=name)
+    return max(matches, key=lambda project: project["creation_date"]) if matches else None
 
 
 def _progress(**kwargs):

@@ -2,7 +2,7 @@
 cookbook's four topics."""
 from __future__ import annotations
 
-from .client import LuminosoClient
+from .client import LuminosoClient, find_project
 from .datasets import siddhartha
 
 DEMO_PROJECT = "Siddhartha"
@@ -14,15 +14,11 @@ COOKBOOK_TOPICS = (
 )
 
 
-def find_project(account_client: LuminosoClient, name: str) -> dict | None:
-    matches = account_client.get("", name=name)
-    return matches[0] if matches else None
-
-
 def build_demo_project(account_client: LuminosoClient, name: str = DEMO_PROJECT,
                        text_path=None, progress: bool = False, rebuild: bool = False) -> LuminosoClient:
     """Create (or reuse) the demo project under an account client
-    (URL ``.../projects/<account>/``) and return a client for it."""
+    (URL ``.../projects/<account>/``) and return a client for it. With several
+    projects of that name, the newest is the one reused or rebuilt."""
     existing = find_project(account_client, name)
     if existing and existing.get("last_build_time") and not rebuild:
         return account_client.change_path(existing["project_id"])

@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import vectors as packing
 from .client import LuminosoClient
+from .engine import ALL_SUBSET
 
 
 def _with(frame: pd.DataFrame, packed, with_vectors: bool):
@@ -35,7 +36,7 @@ def projects(client: LuminosoClient, name: str | None = None) -> pd.DataFrame:
         "name": pd.Series([r["name"] for r in records], dtype="string"),
         "owner": pd.Series([r["owner"] for r in records], dtype="string"),
         "description": pd.Series([r.get("description", "") for r in records], dtype="string"),
-        "document_count": pd.Series([r.get("document_count", r.get("counts", {}).get("__all__", 0))
+        "document_count": pd.Series([r.get("document_count", r.get("counts", {}).get(ALL_SUBSET, 0))
                                      for r in records], dtype="int64"),
         "creation_date": _epoch([r["creation_date"] for r in records]),
         "last_update": _epoch([r["last_update"] for r in records]),
@@ -125,7 +126,7 @@ def search_documents(project: LuminosoClient, text: str | None = None,
         "score": pd.Series([s for _, s in results], dtype="float64"),
         "text": pd.Series([d["text"] for d in docs], dtype="string"),
         "title": pd.Series([d.get("title", "") for d in docs], dtype="string"),
-        "subsets": pd.Series([[s for s in d.get("subsets", []) if s != "__all__"] for d in docs],
+        "subsets": pd.Series([[s for s in d.get("subsets", []) if s != ALL_SUBSET] for d in docs],
                              dtype="object"),
         "exact_spans": pd.Series([m["exact_indices"] for m, _ in results], dtype="object"),
         "conceptual_spans": pd.Series([m["conceptual_indices"] for m, _ in results], dtype="object"),
@@ -194,7 +195,7 @@ def topic_subset_correlation(project: LuminosoClient) -> pd.DataFrame:
 
 def natural_key(name: str):
     """Sort key that orders embedded numbers numerically; ``__all__`` first."""
-    return (name != "__all__",
+    return (name != ALL_SUBSET,
             [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)])
 
 

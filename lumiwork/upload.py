@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .client import LuminosoClient, LuminosoClientError
+from .client import LuminosoClient, LuminosoClientError, find_project
 from .datasets import read_documents
 
 BATCH_SIZE = 1000
@@ -12,8 +12,8 @@ BATCH_SIZE = 1000
 def upload_file(path, account: str, project_name: str, url: str, append: bool = False,
                 stage: bool = False, language: str | None = None, username: str | None = None,
                 token_file: str | None = None) -> LuminosoClient:
-    """Upload documents to a new project (or an existing one with `append`),
-    then recalculate unless `stage`; returns the project client."""
+    """Upload documents to a new project (or, with `append`, to the newest
+    project of that name), then recalculate unless `stage`; returns the project client."""
     read = read_documents(path)
     for problem in read.problems:
         print(f"skipped {problem}", file=sys.stderr)
@@ -25,10 +25,11 @@ def upload_file(path, account: str, project_name: str, url: str, append: bool = 
     client = LuminosoClient.connect(url, username=username, token_file=token_file)
     account_client = client.change_path(f"/projects/{account}/")
     if append:
-        matches = account_client.get("", name=project_name)
-        if not matches:
-            raise LuminosoClientError(f"no project named {project_name!r} in account {account}")
-        project_id = matches[0]["project_id"]
+        existing = find_project(account_client, project_name)
+        if existing is None:
+            raise LuminosoClientError(f"no project named {project_name!r} at {account_client.url}: "
+                                      "leave out --append to create it")
+        project_id = existing["project_id"]
     else:
         project_id = account_client.post("", name=project_name)["project_id"]
     project = account_client.change_path(project_id)

@@ -12,6 +12,7 @@ from IPython.display import HTML, display
 
 from . import frames, plots
 from .client import LuminosoClient, LuminosoError
+from .engine import ALL_SUBSET
 
 
 class Panel(widgets.VBox):
@@ -115,12 +116,18 @@ def subset_explorer(project: LuminosoClient, text: str = "thoughtful") -> Panel:
     def render():
         _, vectors = frames.document_vectors(project, [query.value])
         frame = stats.assign(dot_product=means @ vectors[0])
-        frame = frame[frame["subset"] != "__all__"].reset_index(drop=True)
+        frame = frame[frame["subset"] != ALL_SUBSET].reset_index(drop=True)
         figure = plots.subset_dot_products(frame["subset"], frame["dot_product"], query.value)
         return frame, figure, None
 
     return Panel([query], render)
 
 
-__all__ = ["Panel", "highlight", "term_search_panel", "doc_search_panel", "topic_explorer",
-           "subset_explorer"]
+__all__ = [
+    "Panel",
+    "doc_search_panel",
+    "highlight",
+    "subset_explorer",
+    "term_search_panel",
+    "topic_explorer",
+]

@@ -1,8 +1,9 @@
 """Shared fixtures: a real embedded server on a free 127.0.0.1 port, with the
-demo project built from ../shared/data/siddhartha.txt."""
+demo project built from ../shared/data/siddhartha.txt; URLs where nothing answers."""
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -64,3 +65,22 @@ def official_project(server, demo_project):
 
     return LuminosoClient.connect(demo_project.url, username="analyst@example.com",
                                   password=PASSWORD)
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """An API root on a 127.0.0.1 port where nothing listens: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v4/"
+
+
+@pytest.fixture
+def silent_url():
+    """An API root whose socket accepts connections (the kernel's backlog does
+    that) but never answers a request."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v4/"

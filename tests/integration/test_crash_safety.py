@@ -44,7 +44,7 @@ def test_kill_during_recalculation(tmp_path, siddhartha_path):
         token_file = home / ".luminoso" / "tokens.json"
         assert f"127.0.0.1:{port}" in json.loads(token_file.read_text())
         account = LuminosoClient.connect(url, token_file=str(token_file))
-        account = account.change_path(f"/projects/{account._default_account()}")
+        account = account.change_path(f"/projects/{account.default_account()}")
         project = account.change_path(account.post("", name="crash")["project_id"])
         docs = siddhartha(siddhartha_path)
         project.upload("docs", docs)

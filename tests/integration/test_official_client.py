@@ -1,20 +1,24 @@
 """The cookbook flow with the unmodified official client, luminoso-api 1.1.1."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from luminoso_api.errors import LuminosoAuthError, LuminosoClientError, LuminosoLoginError
+from conftest import PASSWORD
+from luminoso_api.errors import (
+    LuminosoAuthError,
+    LuminosoClientError,
+    LuminosoLoginError,
+)
 from luminoso_api.v4_client import LuminosoClient
 from pack64 import unpack64
-
-from conftest import PASSWORD
 
 
 def test_connect_with_password_and_saved_token(server, tmp_path):
     client = LuminosoClient.connect(server.url, username="analyst@example.com", password=PASSWORD)
     token_file = str(tmp_path / "tokens.json")
     token = client.save_token(token_file)
-    saved = json.loads(open(token_file).read())
+    saved = json.loads(Path(token_file).read_text())
     assert saved == {server.netloc: token}
     again = LuminosoClient.connect(server.url, token_file=token_file)
     assert again.get("ping") == "pong"
@@ -23,10 +27,14 @@ def test_connect_with_password_and_saved_token(server, tmp_path):
     assert default.get("accounts")["default_account"] == server.setup.account_id
 
 
-def test_connect_without_url_path_moves_to_default_account(server):
-    client = LuminosoClient.connect(server.url, token=server.token)
-    assert client.get("ping") == "pong"
-    assert server.setup.account_id in client.get("accounts")["default_account"]
+def test_connect_without_url_path_moves_to_default_account(server, demo_project, monkeypatch):
+    from luminoso_api import v4_client
+
+    # With no URL, connect() starts from the client's built-in API root: point that here.
+    monkeypatch.setattr(v4_client, "URL_BASE", server.url.rstrip("/"))
+    client = LuminosoClient.connect(token=server.token)
+    assert client.url == f"{server.url}projects/{server.setup.account_id}/"
+    assert "Siddhartha" in [p["name"] for p in client.get()]
 
 
 def test_wrong_password_is_a_login_error(server):
@@ -68,7 +76,7 @@ def test_create_upload_recalculate_wait(server):
     assert listed[0]["last_update"] >= listed[0]["creation_date"]
     doc = project.get(f"docs/id/{statuses[0]['_id']}")
     assert doc["text"] == docs[0]["text"]
-    river = [t for t in doc["terms"] if t["term"] == "river|en"][0]
+    river = next(t for t in doc["terms"] if t["term"] == "river|en")
     assert doc["text"][river["start"]:river["end"]] == "river"
     assert np.isclose(np.linalg.norm(unpack64(doc["vector"])), 1, atol=1e-3)
 
@@ -104,7 +112,7 @@ def test_term_search_by_text_and_topic(official_project):
     results = official_project.get("terms/search", text="river")["search_results"]
     assert len(results) == 10
     assert results[0][0]["text"] == "river" and results[0][1] == pytest.approx(1, abs=1e-3)
-    river_topic = [t for t in official_project.get("topics") if t["name"] == "River"][0]
+    river_topic = next(t for t in official_project.get("topics") if t["name"] == "River")
     by_topic = official_project.get("terms/search", topic=river_topic["_id"], limit=5)
     assert [r[0]["term"] for r in by_topic["search_results"]] == \
         [r[0]["term"] for r in results[:5]]
@@ -113,11 +121,11 @@ def test_term_search_by_text_and_topic(official_project):
 def test_doc_search_by_text_and_vector(official_project):
     found = official_project.get("docs/search", text="river", limit=10)
     assert len(found["search_results"]) == 10
-    match, score = found["search_results"][0]
+    match, _ = found["search_results"][0]
     assert set(match) == {"document", "exact_indices", "conceptual_indices"}
     assert found["exact_terms"] == ["river|en"]
     subset_stats = official_project.get("subsets/stats")
-    chapter = [s for s in subset_stats if s["subset"].startswith("Chapter 8")][0]
+    chapter = next(s for s in subset_stats if s["subset"].startswith("Chapter 8"))
     by_vector = official_project.get("docs/search", vector=chapter["mean"], limit=3)
     assert len(by_vector["search_results"]) == 3
     scores = [s for _, s in by_vector["search_results"]]
@@ -128,7 +136,7 @@ def test_topic_stats_and_text_correlation(official_project):
     stats = official_project.get("topics/stats")
     topics = {t["_id"]: t["name"] for t in official_project.get("topics")}
     assert set(stats) == set(topics) | {".all"}
-    for topic_id, entry in stats.items():
+    for entry in stats.values():
         corr = entry["correlation"]
         assert corr["Zscore"] == pytest.approx(corr["mean"] / (corr["stdev"] / corr["n"] ** 0.5))
         assert entry["distance"] > 0
@@ -154,10 +162,19 @@ def test_ignore_list_round_trip(official_project):
 def test_subset_vectors_and_doc_vectors(official_project):
     stats = official_project.get("subsets/stats")
     means = {s["subset"]: unpack64(s["mean"]) for s in stats}
-    vector = unpack64(official_project.upload("docs/vectors", [{"text": "thoughtful"}])[0]["vector"])
-    assert vector.shape == (150,)
+    counts = {s["subset"]: s["count"] for s in stats}
+    docs = official_project.get("docs", limit=5000)
     first, last = "Chapter 1: THE SON OF THE BRAHMAN", "Chapter 12: GOVINDA"
-    assert np.isfinite(np.dot(vector, means[first])) and np.isfinite(np.dot(vector, means[last]))
+    for chapter in (first, last, "__all__"):
+        # a subset's mean is the plain average of its documents' vectors
+        vectors = np.array([unpack64(d["vector"]) for d in docs if chapter in d["subsets"]])
+        assert len(vectors) == counts[chapter]
+        assert np.abs(vectors.mean(axis=0) - means[chapter]).max() < 1e-5
+    # (the cookbook asks about "thoughtful", which occurs once and gets no vector here)
+    text = "the ferryman and the river"
+    vector = unpack64(official_project.upload("docs/vectors", [{"text": text}])[0]["vector"])
+    assert vector.shape == (150,) and np.linalg.norm(vector) == pytest.approx(1, abs=1e-3)
+    assert abs(np.dot(vector, means[first]) - np.dot(vector, means[last])) > 1e-3
     assert np.linalg.norm(means["__all__"]) < 1
 
 
