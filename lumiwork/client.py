@@ -218,7 +218,7 @@ class LuminosoClient:
             if password is None:
                 from getpass import getpass
                 password = getpass(f"Password for {username}: ")
-            token = cls._login(root_url, username, password, timeout)
+            token = cls._login(root_url, username or "", password, timeout)
         session = requests.Session()
         session.auth = TokenAuth(token)
         client = cls(session, url, timeout=timeout, retries=retries)

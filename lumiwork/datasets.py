@@ -112,7 +112,9 @@ def siddhartha(path: str | os.PathLike | None = None) -> list[dict]:
     """The cookbook's documents: one per sentence, each with its chapter subset
     (``Chapter 1: THE SON OF THE BRAHMAN`` ... ``Chapter 12: GOVINDA``)."""
     raw = siddhartha_path(path).read_text(encoding="utf-8-sig", errors="replace")
-    documents, chapter, paragraph = [], None, []
+    documents: list[dict] = []
+    paragraph: list[str] = []
+    chapter = None
 
     def flush():
         if chapter and paragraph:
@@ -173,7 +175,7 @@ def parse_date(value) -> float | None:
         pass
     parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.timestamp()
 
 
@@ -182,7 +184,7 @@ def _document(row: dict, where: str, result: ReadResult) -> None:
     if not isinstance(text, str) or not text.strip():
         result.problems.append(f"{where}: no text")
         return
-    doc = {"text": text}
+    doc: dict[str, object] = {"text": text}
     if row.get("title"):
         doc["title"] = str(row["title"])
     try:

@@ -72,7 +72,7 @@ def _term_frame(terms: list[dict]) -> pd.DataFrame:
 def top_terms(project: LuminosoClient, limit: int = 20, subset: str | None = None,
               with_vectors: bool = False):
     """Most relevant terms. Columns: term, text, score, distinct_doc_count, total_doc_count."""
-    params = {"limit": limit}
+    params: dict[str, int | str] = {"limit": limit}
     if subset:
         params["subset"] = subset
     records = project.get("terms", **params)
@@ -120,7 +120,7 @@ def search_documents(project: LuminosoClient, text: str | None = None,
         params["subset"] = subset
     results = project.get("docs/search", **params)["search_results"]
     docs = [m["document"] for m, _ in results]
-    contains = [bool(text) and text.lower() in d["text"].lower() for d in docs]
+    contains = [bool(text) and (text or "").lower() in d["text"].lower() for d in docs]
     frame = pd.DataFrame({
         "doc_id": pd.Series([d["_id"] for d in docs], dtype="string"),
         "score": pd.Series([s for _, s in results], dtype="float64"),

@@ -12,6 +12,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def run_lab(no_browser: bool = False, lab_port: int | None = None,
             notebook_dir: str | Path | None = None) -> int:
     import lumiwork
+
     from .demo import build_demo_project
 
     notebooks = Path(notebook_dir) if notebook_dir else NOTEBOOKS

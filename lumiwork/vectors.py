@@ -6,7 +6,7 @@ what makes a 10,000-row decode cheap.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -134,7 +134,7 @@ def stack(strings: Iterable[str | None], dimensions: int = 150) -> np.ndarray:
     strings = list(strings)
     present = [i for i, s in enumerate(strings) if s]
     if present:
-        decoded = unpack_many([strings[i] for i in present])
+        decoded = unpack_many([strings[i] or "" for i in present])
         dimensions = decoded.shape[1]
     result = np.full((len(strings), dimensions), np.nan)
     if present:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import space, terms as termlib
+from . import space
+from . import terms as termlib
 from .text import Token, tokenize, untag
 
 # Stage names, in build order; benchmarks and progress bars report these.
@@ -118,7 +119,7 @@ class Model:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> "Model":
+    def load(cls, path: Path) -> Model:
         with np.load(path, allow_pickle=False) as data:
             n_docs = len(data["doc_ids"])
             n_subsets = len(data["subset_names"])

@@ -2,7 +2,6 @@
 either in the foreground (`lumiwork serve`) or on a thread (notebooks, tests)."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -12,13 +11,11 @@ from pathlib import Path
 
 import uvicorn
 
+from ..config import DEFAULT_HOST, DEFAULT_PORT, read_tokens, save_token, token_file_path
 from .app import create_app, is_loopback_host
-from .http import DEFAULT_MAX_BODY
 from .auth import new_password
+from .http import DEFAULT_MAX_BODY
 from .store import Store
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 
 def default_data_dir() -> Path:
@@ -27,11 +24,6 @@ def default_data_dir() -> Path:
         return Path(os.environ["LUMIWORK_DATA_DIR"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "lumiwork"
-
-
-def token_file_path() -> Path:
-    """Where the official client keeps tokens: ~/.luminoso/tokens.json."""
-    return Path.home() / ".luminoso" / "tokens.json"
 
 
 @dataclass
@@ -58,29 +50,15 @@ def bootstrap(store: Store, username: str | None = None, password: str | None = 
     return Setup(username, password if generated else None, account_id, created=True)
 
 
-def read_tokens(token_file: Path) -> dict:
-    try:
-        return json.loads(Path(token_file).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def ensure_saved_token(store: Store, netloc: str, token_file: Path) -> str:
     """A long-lived token for the first user saved under `netloc`, reusing a
     saved one while it is still valid, so the official client's connect()
     works with no arguments."""
-    tokens = read_tokens(token_file)
-    saved = tokens.get(netloc)
+    saved = read_tokens(token_file).get(netloc)
     if saved and store.token_user(saved):
         return saved
     token = store.issue_token(store.first_user()["username"], "long_lived")["token"]
-    tokens[netloc] = token
-    token_file = Path(token_file)
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = token_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(tokens))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, token_file)
+    save_token(netloc, token, token_file)
     return token
 
 
@@ -160,6 +138,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
         print(f"Created account {setup.account_id} and user {setup.username}", flush=True)
         if setup.password:
             print(f"Generated password (shown once): {setup.password}", flush=True)
+    if store.removed_files:
+        print(f"Removed {len(store.removed_files)} unfinished model file(s) of an interrupted build",
+              flush=True)
     print(f"lumiwork API v4 at http://{netloc}/api/v4/ (data in {store.data_dir}; "
           f"token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host))

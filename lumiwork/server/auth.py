@@ -11,7 +11,7 @@ import string
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 PERMISSIONS = ("read", "write", "create", "account_manage")
 SHORT_LIVED_SECONDS = 24 * 3600

@@ -12,8 +12,9 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -205,7 +206,7 @@ class Params:
     def integer(self, name: str, default: None = None, minimum: int | None = ...,
                 maximum: int | None = ...) -> int | None: ...
 
-    def integer(self, name: str, default: int | None = None, minimum: int | None = None,
+    def integer(self, name: str, default: int | None = None, minimum: int | None = -INT64_MAX - 1,
                 maximum: int | None = INT64_MAX) -> int | None:
         value = self.values.get(name)
         if value is None or value == "":
@@ -313,7 +314,7 @@ class Raw:
 class Call:
     """One request as handlers see it."""
 
-    server: "ApiServer"
+    server: ApiServer
     params: Params
     body: Any
     path: dict[str, str]
@@ -323,7 +324,7 @@ class Call:
     token: str = ""
 
     @property
-    def store(self) -> "Store":
+    def store(self) -> Store:
         return self.server.store
 
 
@@ -406,7 +407,7 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
     return run
 
 
-def _run_call(server: "ApiServer", call: Call, handler: Handler, public: bool, kind: str,
+def _run_call(server: ApiServer, call: Call, handler: Handler, public: bool, kind: str,
               authorization: str, query: dict, body: bytes, content_type: str, form) -> Any:
     account = call.path.get("account")
     try:
@@ -449,7 +450,7 @@ class Meter:
     keeps the counts for the next flush and is only logged.
     """
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         import threading
 
         self.store = store

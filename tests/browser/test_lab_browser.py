@@ -10,7 +10,6 @@ import time
 
 import pytest
 import requests
-
 from conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,7 +7,6 @@ import sys
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from starlette.routing import Route
@@ -83,7 +83,7 @@ def _date(value) -> float:
             raise InvalidDocument("INVALID_FIELD", f"has a 'date' {value[:40]!r} that is not "
                                   "ISO 8601 or seconds since 1970") from None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return parsed.timestamp()
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidDocument("INVALID_FIELD", "has a 'date' that is not seconds since 1970")
