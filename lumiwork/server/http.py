@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -381,6 +382,17 @@ def parse_body(query: dict[str, str], body: bytes, content_type: str,
 Handler = Callable[[Call], Any]
 
 
+@dataclass
+class Incoming:
+    """What the event loop reads of a request before handing it to a worker thread."""
+
+    authorization: str
+    query: dict[str, str]
+    body: bytes
+    content_type: str
+    form: dict[str, str] | None
+
+
 def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
     """A Starlette endpoint running `handler` with parsed parameters, the caller's
     identity (unless `public`), the envelope and metering of `kind` calls."""
@@ -390,14 +402,12 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
         try:
             body = await read_body(request, server.max_body)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            form = None
-            if body and content_type == "multipart/form-data":
-                form = await _multipart(request, body)
+            form = await _multipart(request, body) if body and content_type == "multipart/form-data" else None
+            incoming = Incoming(request.headers.get("authorization", ""), dict(request.query_params),
+                                body, content_type, form)
             call = Call(server, Params({}), None, dict(request.path_params), request.method,
                         request.client.host if request.client else "")
-            result = await run_in_threadpool(
-                _run_call, server, call, handler, public, kind, request.headers.get("authorization", ""),
-                dict(request.query_params), body, content_type, form)
+            result = await run_in_threadpool(_answer, call, handler, public, kind, incoming)
         except ApiError as error:
             return error_response(error)
         return envelope(result)
@@ -407,17 +417,18 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
     return run
 
 
-def _run_call(server: ApiServer, call: Call, handler: Handler, public: bool, kind: str,
-              authorization: str, query: dict, body: bytes, content_type: str, form) -> Any:
+def _answer(call: Call, handler: Handler, public: bool, kind: str, incoming: Incoming) -> Any:
+    """Authenticate, parse and run a handler (on a worker thread); meter the call."""
     account = call.path.get("account")
     try:
         if not public:
-            call.username, call.token = server.authenticate(authorization)
-        call.params, call.body = parse_body(query, body, content_type, form)
+            call.username, call.token = call.server.authenticate(incoming.authorization)
+        call.params, call.body = parse_body(incoming.query, incoming.body, incoming.content_type,
+                                            incoming.form)
         result = handler(call)
     except ApiError:
         if account and call.username:
-            server.meter.record(account, "failed")
+            call.server.meter.record(account, "failed")
         raise
     except StorageFull:
         raise ApiError(507, "STORAGE_FULL", "the server's disk is full: nothing of this request "
@@ -426,7 +437,7 @@ def _run_call(server: ApiServer, call: Call, handler: Handler, public: bool, kin
         log.exception("error in %s %s", call.method, handler.__name__)
         raise ApiError(500, "SERVER_ERROR", "the server failed to answer; see its log") from None
     if account and call.username:
-        server.meter.record(account, kind)
+        call.server.meter.record(account, kind)
     return result
 
 
