@@ -333,7 +333,24 @@ def envelope(result: Any, status: int = 200) -> Response:
     if isinstance(result, Raw):
         return Response(result.body, status_code=status, media_type=result.media_type,
                         headers=result.headers)
-    return JSONResponse({"result": result, "error": None}, status_code=status)
+    return Response(render_envelope(result), status_code=status, media_type="application/json")
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def render_envelope(result: Any) -> bytes:
+    """{"result": result, "error": null} as JSON bytes.
+
+    A list is encoded item by item: one json.dumps call holds the GIL until it
+    returns, and encoding a 30 MB answer in one call kept the event loop (and
+    every `ping/`) waiting for 4 s.
+    """
+    if isinstance(result, list) and len(result) > 1:
+        items = b",".join(_dumps(item) for item in result)
+        return b'{"result":[' + items + b'],"error":null}'
+    return _dumps({"result": result, "error": None})
 
 
 def error_response(error: ApiError) -> Response:
@@ -407,14 +424,19 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
                                 body, content_type, form)
             call = Call(server, Params({}), None, dict(request.path_params), request.method,
                         request.client.host if request.client else "")
-            result = await run_in_threadpool(_answer, call, handler, public, kind, incoming)
+            # The answer is rendered on the worker too: serialising a large one
+            # (30 MB of text with its term spans) took seconds of event loop.
+            return await run_in_threadpool(_respond, call, handler, public, kind, incoming)
         except ApiError as error:
             return error_response(error)
-        return envelope(result)
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
     return run
+
+
+def _respond(call: Call, handler: Handler, public: bool, kind: str, incoming: Incoming) -> Response:
+    return envelope(_answer(call, handler, public, kind, incoming))
 
 
 def _answer(call: Call, handler: Handler, public: bool, kind: str, incoming: Incoming) -> Any:
@@ -462,7 +484,6 @@ class Meter:
     """
 
     def __init__(self, store: Store):
-        import threading
 
         self.store = store
         self._pending: dict[tuple[str, str, str], int] = {}
