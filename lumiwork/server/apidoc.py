@@ -22,16 +22,17 @@ lumiwork local Analytics API, version 4
 
 Every path is under /api/v4/ and may end with or without a slash.
 Answers are JSON: {"result": ..., "error": null} on success; on failure an HTTP
-status >= 400 and {"result": null, "error": {"code": "...", "message": "..."}.
+status >= 400 and {"result": null, "error": {"code": "...", "message": "..."}}.
 401/403 mean authentication or permission problems, 400/404/405/413 bad
 requests; 5xx only for faults of the server itself.
 
 Authentication: header "Authorization: Token <token>". Get a short-lived token
 (24 hours) from POST user/login/ (form fields username, password), or a
 long-lived one from POST user/tokens/. Tokens and passwords are stored hashed:
-GET user/tokens/ lists every token by a non-secret token_id (only the token the
-request was made with is shown in clear), and DELETE user/tokens/<token_id>/
-revokes one. After $attempts failed logins within $window minutes for one user name, or
+GET user/tokens/ lists every token by a non-secret token_id, the request's own
+first; long-lived tokens are shown in clear (they are derived from a key kept
+apart from the database), short-lived ones only when they are the request's own.
+DELETE user/tokens/<token_id>/ revokes one. After $attempts failed logins within $window minutes for one user name, or
 from one address, login answers 429 TOO_MANY_ATTEMPTS with a Retry-After header
 (seconds), even for the right password. A failed login takes as long for an
 unknown user as for a known one.
@@ -51,7 +52,9 @@ beyond 64 bits, lone surrogates, or nesting deeper than $depth levels
 (400 INVALID_JSON). Integer parameters are plain ASCII digits. No string may
 hold a lone surrogate or a control character (document text may hold tabs and
 newlines). A request body may be at most $max_body MB (413 TOO_LARGE). The
-longest accepted values, in characters (400 TOO_LONG):
+largest accepted values, in characters (counts for subsets and documents):
+400 TOO_LONG for a parameter; in an upload, 400 BAD_DOCUMENTS with the
+document's status naming the field; 413 for too many documents.
 $limits
 A full disk answers 507 STORAGE_FULL, with nothing of the request stored;
 reads keep working.
