@@ -21,6 +21,8 @@ os.environ.pop("LUMIWORK_URL", None)
 os.environ.pop("LUMIWORK_TOKEN", None)
 os.environ["LUMIWORK_SIDDHARTHA"] = str(SIDDHARTHA)
 os.environ["LUMIWORK_DATA_DIR"] = os.path.join(_HOME, "lumiwork-data")
+# One background-knowledge cache for the many servers of a run (built once, ~3 s).
+os.environ["LUMIWORK_BACKGROUND_DIR"] = os.path.join(_HOME, "background")
 
 PASSWORD = "correct horse battery"
 

@@ -14,7 +14,9 @@ import scipy.sparse as sp
 
 from . import space
 from . import terms as termlib
-from .text import Token, tokenize, untag
+from .background import Background
+from .blend import Blend, blend
+from .text import STOPWORDS, Token, tokenize, untag
 
 # Stage names, in build order; benchmarks and progress bars report these.
 STAGES = ("tokenize", "terms", "association", "vectors", "documents", "statistics")
@@ -42,6 +44,10 @@ class Model:
     doc_terms: sp.csr_matrix      # (docs, terms) bool: which terms each document has
     built_at: float = 0.0
     timings: dict = field(default_factory=dict)
+    blend: Blend | None = None        # how unseen words are blended (None: no background)
+    from_background: np.ndarray | None = None  # (terms,) bool: vector drew on the background
+    background_key: str = ""          # which background space the model was built with
+    background: Background | None = field(default=None, repr=False)  # attached, not saved
 
     def __post_init__(self):
         self.term_index = {term: i for i, term in enumerate(self.terms)}
@@ -87,7 +93,41 @@ class Model:
         return (vector / norm if norm else vector).astype(np.float32)
 
     def vector_for_text(self, text: str) -> np.ndarray:
-        return self.vector_for_terms(index for index, _, _ in self.text_terms(text))
+        """Unit vector of a text: its project terms, plus the words the project
+        has never seen but the background knows (weighted as the rarest terms)."""
+        indices = [index for index, _, _ in self.text_terms(text)]
+        unseen = self.unseen_vectors([lemma for lemma, _, _ in self.background_words(text)])
+        if not len(unseen):
+            return self.vector_for_terms(indices)
+        vector = np.zeros(self.dimensions, dtype=np.float64)
+        for index in indices:
+            vector += self.idf[index] * self.term_vectors[index]
+        vector += float(self.idf.max(initial=1.0)) * unseen.sum(axis=0)
+        norm = np.linalg.norm(vector)
+        return (vector / norm if norm else vector).astype(np.float32)
+
+    # ---- words only the background knows --------------------------------------------
+    def attach_background(self, background: Background | None) -> None:
+        """Use `background` for words the project never saw, if it is the one the
+        model was blended with (another one would not fit the model's mapping)."""
+        usable = background is not None and self.blend is not None and background.key == self.background_key
+        self.background = background if usable else None
+
+    def background_words(self, text: str) -> list[tuple[str, int, int]]:
+        """(lemma, start, end) of content words the project lacks but the attached
+        background knows, in order."""
+        if self.background is None:
+            return []
+        return [(token.lemma, token.start, token.end) for token in tokenize(text)
+                if not token.is_stopword and f"{token.lemma}|en" not in self.term_index
+                and token.lemma in self.background.index]
+
+    def unseen_vectors(self, lemmas: list[str]) -> np.ndarray:
+        """Blended vectors (len(lemmas), dimensions) of words known only to the background."""
+        if not lemmas or self.background is None or self.blend is None:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        rows = [self.background.index[lemma] for lemma in lemmas]
+        return self.blend.vector_for_background(self.background.vectors[rows])
 
     # ---- persistence ---------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -111,6 +151,12 @@ class Model:
                 doc_terms_indptr=self.doc_terms.indptr,
                 doc_terms_indices=self.doc_terms.indices,
                 built_at=np.array(self.built_at),
+                blend_mapping=self.blend.mapping if self.blend else np.zeros((0, 0), np.float32),
+                blend_share=np.array(self.blend.share if self.blend else 0.0),
+                blend_center=self.blend.center if self.blend else np.zeros(0, np.float32),
+                from_background=(self.from_background if self.from_background is not None
+                                 else np.zeros(len(self.terms), dtype=bool)),
+                background_key=np.array(self.background_key),
                 timing_names=np.array(list(self.timings), dtype=str),
                 timing_values=np.array(list(self.timings.values()), dtype=np.float64),
             )
@@ -144,6 +190,11 @@ class Model:
                 subset_counts=data["subset_counts"], subset_means=data["subset_means"],
                 membership=membership, doc_terms=doc_terms, built_at=float(data["built_at"]),
                 timings=dict(zip(data["timing_names"].tolist(), data["timing_values"].tolist())),
+                blend=(Blend(data["blend_mapping"], float(data["blend_share"]), data["blend_center"])
+                       if "blend_mapping" in data and data["blend_mapping"].size else None),
+                from_background=(data["from_background"] if "from_background" in data
+                                 else np.zeros(len(data["terms"]), dtype=bool)),
+                background_key=str(data["background_key"]) if "background_key" in data else "",
             )
 
 
@@ -152,10 +203,17 @@ class BuildError(ValueError):
 
 
 def build_model(documents: Sequence[dict], progress: Callable[[str], None] | None = None,
-                dimensions: int = space.DIMENSIONS) -> Model:
+                dimensions: int = space.DIMENSIONS, background: Background | None = None,
+                seed: int = space.SEED) -> Model:
     """Build a model from documents with ``_id``, ``text`` and optional ``subsets``.
 
-    `progress` is called with each stage name as it starts.
+    With a `background` (general knowledge, see `background.py`), the project's
+    space takes ``dimensions - background.dimensions`` axes and is blended with
+    it (see `blend.py`); the model then also answers for words it never saw
+    once the background is attached (`attach_background`). The decomposition is
+    converged and term ids are alphabetical, so neither `seed` nor the order of
+    the documents changes the result. `progress` is called with each stage name
+    as it starts.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -180,7 +238,13 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     occurrences = termlib.find_occurrences(corpus)
     min_count = 2 if corpus.n_docs >= 50 else 1
     term_totals = np.bincount(occurrences.term_ids, minlength=len(occurrences.terms))
+    # Words seen once stay out even when the background knows them: measured on
+    # Siddhartha, such background-only vectors crowded common words' neighbour
+    # lists (mango, pumpkin around "river"); queries still reach them through
+    # Model.unseen_vectors.
     vocabulary = np.flatnonzero(term_totals >= min_count)
+    # Alphabetical term ids: the same documents in any order give the same matrices.
+    vocabulary = vocabulary[np.argsort(np.array([occurrences.terms[t] for t in vocabulary]), kind="stable")]
     if not len(vocabulary):
         raise BuildError("no term occurs often enough to build from")
     new_id = np.full(len(occurrences.terms), -1, np.int64)
@@ -195,7 +259,19 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     association = space.ppmi(space.cooccurrence(occ_terms, occ_docs, occ_pos, n_terms))
 
     stage("vectors")
-    term_vectors = space.term_vectors(association, dimensions)
+    counts = term_totals[vocabulary].astype(np.int64)
+    frequencies = termlib.english_frequencies()
+    general = np.array([termlib.general_frequency(occurrences.lemma_tuples[t], frequencies)
+                        for t in vocabulary])
+    blended: Blend | None = None
+    from_background = np.zeros(n_terms, dtype=bool)
+    if background is None:
+        term_vectors = space.term_vectors(association, dimensions, seed=seed)
+    else:
+        project_vectors = space.term_vectors(association, dimensions - background.dimensions, seed=seed)
+        term_vectors, blended, from_background = blend(
+            project_vectors, counts, counts / max(len(corpus.lemma_ids), 1), general,
+            [occurrences.lemma_tuples[t] for t in vocabulary], background, STOPWORDS)
 
     stage("documents")
     doc_term = sp.csr_matrix(
@@ -203,7 +279,6 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         shape=(corpus.n_docs, n_terms),
     )
     doc_term.sum_duplicates()
-    counts = np.asarray(doc_term.sum(axis=0)).ravel().astype(np.int64)
     doc_counts = np.diff(doc_term.tocsc().indptr).astype(np.int64)
     idf = (np.log((1 + corpus.n_docs) / (1 + doc_counts)) + 1).astype(np.float32)
     weighted = doc_term.multiply(idf[np.newaxis, :]).tocsr()
@@ -211,9 +286,6 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     doc_vectors = doc_vectors.astype(np.float32)
 
     stage("statistics")
-    frequencies = termlib.english_frequencies()
-    general = np.array([termlib.general_frequency(occurrences.lemma_tuples[t], frequencies)
-                        for t in vocabulary])
     scores = termlib.relevance(counts.astype(np.float64), len(corpus.lemma_ids), general)
     texts = termlib.display_texts(corpus, occurrences, vocabulary)
     subset_names, membership = _subset_membership(documents)
@@ -230,7 +302,9 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         doc_lengths=np.bincount(corpus.doc_index, minlength=corpus.n_docs).astype(np.int64),
         subset_names=subset_names, subset_counts=subset_counts, subset_means=subset_means,
         membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
-        timings=timings,
+        timings=timings, blend=blended, from_background=from_background,
+        background_key=background.key if background is not None else "",
+        background=background,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+import scipy.sparse.linalg
 
 DIMENSIONS = 150
 SEED = 20160119  # the cookbook's date; any fixed seed keeps builds identical
@@ -59,34 +60,32 @@ def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix
     return sp.csr_matrix((pmi[keep], (counts.row[keep], counts.col[keep])), shape=counts.shape)
 
 
-def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED,
-                  power_iterations: int = 2, oversample: int = 20):
-    """Top `rank` left singular vectors and values, deterministic for a seed.
+def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED):
+    """Top `rank` singular vectors and values of a symmetric matrix, converged.
 
-    Small matrices use LAPACK; large ones a randomized range finder (Halko,
-    Martinsson & Tropp 2011), which needs only a few sparse products.
+    PPMI of symmetric co-occurrence counts is symmetric, so its left singular
+    vectors are the eigenvectors of largest |eigenvalue| and the singular values
+    are those |eigenvalues|. ARPACK's Lanczos iteration (scipy's eigsh) runs to
+    machine precision, so the result does not depend on the start vector drawn
+    from `seed`: a randomized SVD with two power iterations moved neighbour lists
+    with the seed (ferryman -> vasudeva at rank 22 or 56, DESIGN.md 2.1).
+    Small matrices use LAPACK's dense eigensolver.
+
+    Returns u (n, rank) and s (rank,), by decreasing s.
     """
-    n_rows, n_cols = matrix.shape
-    rank = max(0, min(rank, n_rows - 1, n_cols - 1))
+    n_rows = matrix.shape[0]
+    rank = max(0, min(rank, n_rows - 1))
     if rank == 0:
         return np.zeros((n_rows, 0)), np.zeros(0)
-    if min(n_rows, n_cols) <= 400:
-        u, s, _ = np.linalg.svd(matrix.toarray(), full_matrices=False)
-        return u[:, :rank], s[:rank]
-    rng = np.random.default_rng(seed)
-    sample = min(rank + oversample, n_cols)
-    basis = matrix @ rng.standard_normal((n_cols, sample))
-    basis, _ = np.linalg.qr(basis)
-    for _ in range(power_iterations):
-        # LU keeps the columns independent as well as QR does here, at a
-        # fraction of the cost (as scikit-learn's randomized_svd does).
-        basis, _ = scipy.linalg.lu(matrix.T @ basis, permute_l=True)
-        basis, _ = scipy.linalg.lu(matrix @ basis, permute_l=True)
-    basis, _ = np.linalg.qr(basis)
-    small = (matrix.T @ basis).T
-    u_small, s, _ = np.linalg.svd(small, full_matrices=False)
-    u = basis @ u_small
-    return u[:, :rank], s[:rank]
+    symmetric = ((matrix + matrix.T) / 2).astype(np.float64)
+    if n_rows <= 1000:
+        values, vectors = scipy.linalg.eigh(symmetric.toarray())
+    else:
+        start = np.random.default_rng(seed).standard_normal(n_rows)
+        values, vectors = scipy.sparse.linalg.eigsh(symmetric.tocsr(), k=rank, which="LM", v0=start,
+                                                    tol=0)
+    order = np.argsort(-np.abs(values), kind="stable")[:rank]
+    return vectors[:, order], np.abs(values[order])
 
 
 def fix_signs(u: np.ndarray) -> np.ndarray:
@@ -108,7 +107,7 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def term_vectors(association: sp.csr_matrix, dimensions: int = DIMENSIONS,
-                 singular_weight: float = 0.5, center: bool = True) -> np.ndarray:
+                 singular_weight: float = 0.5, center: bool = True, seed: int = SEED) -> np.ndarray:
     """Unit term vectors with `dimensions` axes (zero-padded for tiny vocabularies).
 
     Scaling axes by singular value ** 0.5 rather than ** 1 spreads meaning over
@@ -116,7 +115,7 @@ def term_vectors(association: sp.csr_matrix, dimensions: int = DIMENSIONS,
     Centering removes the direction all terms share (mostly word frequency), so
     an unrelated pair correlates near 0 rather than at a common positive level.
     """
-    u, s = truncated_svd(association, dimensions)
+    u, s = truncated_svd(association, dimensions, seed)
     vectors = fix_signs(u) * (s ** singular_weight)
     padded = np.zeros((association.shape[0], dimensions), dtype=np.float64)
     padded[:, : vectors.shape[1]] = vectors

@@ -7,13 +7,14 @@ from .auth import LoginThrottle
 from .http import DEFAULT_MAX_BODY, LIMITS, MAX_JSON_DEPTH
 
 
-def documentation_text() -> str:
-    """The documentation, with the limits this server enforces filled in."""
+def documentation_text(background_status: str = "not configured") -> str:
+    """The documentation, with the limits this server enforces and the state of
+    its background knowledge filled in."""
     limits = "\n".join(f"  {name:<24} {value:>9,}" for name, value in LIMITS.items())
     throttle = LoginThrottle()
     return Template(DOCUMENTATION).substitute(limits=limits, max_body=DEFAULT_MAX_BODY // (1024 * 1024),
                                 depth=MAX_JSON_DEPTH, attempts=throttle.limit,
-                                window=int(throttle.window // 60))
+                                window=int(throttle.window // 60), background=background_status)
 
 
 DOCUMENTATION = """\
@@ -120,6 +121,29 @@ PUT  P topics/text_correlation/    text -> {topic_id: correlation}
 GET  P topics/correlation/         format=json|csv|xlsx: topic x topic correlations
 GET  P topics/subset_correlation/  format=json|csv|xlsx: topic x subset correlations
 GET  P subsets/stats/          [{subset, count, mean}], "__all__" included
+
+Background knowledge
+--------------------
+This server: $background
+Every project's space is blended with general English: GloVe 6B 50d word
+vectors (Pennington et al. 2014) retrofitted to WordNet 3.0 (Faruqui et al.
+2015, "Retrofitting Word Vectors to Semantic Lexicons"), built once and cached
+in the data folder. A term vector is [project block (100 axes) ; background
+block (50 axes)]. The project block is the term's PPMI co-occurrence vector,
+shrunk for rare terms towards where its background vector maps into the
+project space (a ridge regression fitted on the project's frequent terms); the
+background block weighs count / (count + 20) less for frequent terms, and for
+the project's own names (terms 300 times more frequent here than in general
+English, or unknown to the background) it is the mean background vector of
+their project neighbours, so names keep their project meaning. Words the
+project never saw but the background knows still get a vector in queries
+(docs/vectors, searches, text correlations); answers list them as
+"background_terms", and each term object says "background": true when its
+vector drew on general knowledge. The decomposition is a converged
+eigendecomposition (ARPACK) and term ids are alphabetical, so neither a seed
+nor the order of the documents changes the space. Without the background
+(not installed, or LUMIWORK_BACKGROUND=off) projects use their own text only,
+as this line and each recalculation job's message say.
 
 Definitions
 -----------

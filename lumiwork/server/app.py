@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import threading
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth, v4
 from .http import DEFAULT_MAX_BODY, ApiError, Meter, error_response
-from .jobs import ModelCache, Recalculator
+from .jobs import BackgroundProvider, ModelCache, Recalculator
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,10 @@ class ApiServer:
     def __init__(self, store: Store, max_body: int = DEFAULT_MAX_BODY):
         self.store = store
         self.max_body = max_body
-        self.models = ModelCache(store)
+        self.background = BackgroundProvider(store.data_dir)
+        # Load (or build, about 3 s) general knowledge before the first recalculation needs it.
+        threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
+        self.models = ModelCache(store, background=self.background)
         self.meter = Meter(store)
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()

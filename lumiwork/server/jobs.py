@@ -4,23 +4,67 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import queue
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from ..engine import BuildError, Model, build_model
+from ..engine import background as background_space
 from .store import StorageFull, Store
 
 log = logging.getLogger(__name__)
+
+
+class BackgroundProvider:
+    """The general-knowledge space for every build, loaded (or built and cached
+    under the data folder) once; or the reason it cannot be had.
+
+    Disabled with LUMIWORK_BACKGROUND=off (then projects use their own text only).
+    """
+
+    def __init__(self, data_dir: Path, enabled: bool | None = None):
+        self.data_dir = Path(data_dir)
+        self.enabled = (os.environ.get("LUMIWORK_BACKGROUND", "on").lower() not in ("off", "0", "false")
+                        if enabled is None else enabled)
+        self._background: background_space.Background | None = None
+        self._problem: str | None = None if self.enabled else "turned off (LUMIWORK_BACKGROUND=off)"
+        self._lock = threading.Lock()
+
+    def get(self) -> background_space.Background | None:
+        with self._lock:
+            if self._background is None and self._problem is None:
+                try:
+                    self._background = background_space.load_or_build(self.data_dir)
+                except background_space.BackgroundUnavailable as exc:
+                    self._problem = str(exc)
+                    log.warning("background knowledge unavailable: %s", exc)
+                except Exception as exc:  # a damaged cache file: say so, keep serving
+                    self._problem = f"could not be loaded ({type(exc).__name__})"
+                    log.exception("background knowledge could not be loaded")
+            return self._background
+
+    def status(self) -> str:
+        """One line for GET / and job logs."""
+        with self._lock:
+            background, problem = self._background, self._problem
+        if background is not None:
+            return (f"in use: {background.info.get('method', 'background space')}, "
+                    f"{len(background.words):,} words (cache key {background.key})")
+        if problem is not None:
+            return f"unavailable, projects use their own text only: {problem}"
+        return "not loaded yet (it loads with the first recalculation)"
 
 
 class ModelCache:
     """The current model of each project, loaded from its file on first use and
     kept for the `capacity` most recently used projects."""
 
-    def __init__(self, store: Store, capacity: int = 8):
+    def __init__(self, store: Store, capacity: int = 8,
+                 background: BackgroundProvider | None = None):
         self.store = store
+        self.background = background
         self.capacity = capacity
         self._models: OrderedDict[str, tuple[str, Model]] = OrderedDict()
         self._lock = threading.Lock()
@@ -36,6 +80,8 @@ class ModelCache:
                 self._models.move_to_end(project_id)
                 return cached[1]
         model = Model.load(self.store.models_dir / model_file)
+        if model.background_key and self.background is not None:
+            model.attach_background(self.background.get())
         self.put(project_id, model_file, model)
         return model
 
@@ -85,8 +131,10 @@ class Recalculator:
     def run(self, project_id: str, job_id: int) -> None:
         """Build, write the model file, then switch the project to it atomically."""
         model_file = f"{project_id}-{job_id}.npz"
+        background = self.models.background.get() if self.models.background else None
+        status = self.models.background.status() if self.models.background else "not configured"
         try:
-            model = build_model(self.store.docs(project_id))
+            model = build_model(self.store.docs(project_id), background=background)
             model.save(self.store.models_dir / model_file)
         except Exception as exc:  # any failure must end the job, never the worker
             log.exception("recalculation %s of %s failed", job_id, project_id)
@@ -94,7 +142,8 @@ class Recalculator:
             self._finish_failed(project_id, job_id, failure_message(exc))
             return
         try:
-            self.store.finish_job(project_id, job_id, success=True, model_file=model_file)
+            self.store.finish_job(project_id, job_id, success=True, model_file=model_file,
+                                  message=f"background knowledge {status}")
         except Exception as exc:
             log.exception("recording recalculation %s of %s failed", job_id, project_id)
             (self.store.models_dir / model_file).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from . import accounts, docs, projects, search, subsets, topics, users
 
 
 def documentation(call: Call) -> Raw:
-    return Raw(documentation_text(), "text/plain; charset=utf-8")
+    return Raw(documentation_text(call.server.background.status()), "text/plain; charset=utf-8")
 
 
 def ping(call: Call) -> str:

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from .. import auth
 from ..http import LIMITS, ApiError, Call, check_text, endpoint, path_integer
 from .lookups import get_model, get_project
-from .serializers import doc_record, pack, topic_vector
+from .serializers import background_terms, doc_record, pack, topic_vector
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
 # Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
@@ -191,10 +191,10 @@ def doc_vectors(call: Call) -> list[dict]:
         check_text(f"item {index} text", item["text"], "document text", multiline=True)
     for item in call.body:
         spans = model.text_terms(item["text"])
-        vector = model.vector_for_terms(i for i, _, _ in spans)
         results.append({"text": item["text"],
                         "terms": [{"term": model.terms[i], "start": s, "end": e} for i, s, e in spans],
-                        "vector": pack(vector)})
+                        "background_terms": background_terms(model, item["text"]),
+                        "vector": pack(model.vector_for_text(item["text"]))})
     return results
 
 

@@ -10,7 +10,7 @@ from ...engine import Model, query
 from ...engine.text import untag
 from ..http import ApiError, Call, bad_parameter, endpoint
 from .lookups import check_subset, get_model, get_project, get_topic, ignored_terms
-from .serializers import doc_record, pack, term_record
+from .serializers import background_terms, doc_record, pack, term_record
 
 
 def _term_list(call: Call) -> list[str]:
@@ -38,21 +38,22 @@ def _vector_parameter(call: Call, model: Model) -> np.ndarray:
 
 
 def search_vector(call: Call, project, model: Model, allow_topic: bool):
-    """The vector a search asks about, and the indices of the terms it names."""
+    """The vector a search asks about, the indices of the terms it names, and the
+    words only the background knows."""
     params = call.params
     if "text" in params:
         text = params.string("text", "", limit="query text", multiline=True)
         indices = [index for index, _, _ in model.text_terms(text)]
-        return model.vector_for_terms(indices), indices
+        return model.vector_for_text(text), indices, background_terms(model, text)
     if params.given("terms"):
         indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
-        return model.vector_for_terms(indices), indices
+        return model.vector_for_terms(indices), indices, []
     if allow_topic and params.given("topic"):
         topic = get_topic(call, project, params.string("topic") or "")
         indices = [index for index, _, _ in model.text_terms(topic["text"])]
-        return model.vector_for_terms(indices), indices
+        return model.vector_for_text(topic["text"]), indices, background_terms(model, topic["text"])
     if "vector" in params:
-        return _vector_parameter(call, model), []
+        return _vector_parameter(call, model), [], []
     choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"
     raise ApiError(400, "MISSING_PARAMETER", f"give one of {choices}")
 
@@ -74,10 +75,10 @@ def search_terms(call: Call) -> dict:
     project = get_project(call)
     model = get_model(call, project)
     limit = call.params.integer("limit", 10, minimum=0, maximum=50000)
-    vector, _ = search_vector(call, project, model, allow_topic=True)
+    vector, _, unseen = search_vector(call, project, model, allow_topic=True)
     results = query.related_terms(model, vector, limit, ignored_terms(call, project))
     return {"search_results": [[term_record(model, i), score] for i, score in results],
-            "search_vector": pack(vector)}
+            "search_vector": pack(vector), "background_terms": unseen}
 
 
 def get_ignorelist(call: Call) -> dict:
@@ -103,8 +104,8 @@ def search_docs(call: Call) -> dict:
     subset = call.params.string("subset")
     check_subset(model, subset)
     exact_only = call.params.boolean("exact_only")
-    vector, exact = search_vector(call, project, model, allow_topic=False)
-    if exact:
+    vector, exact, unseen = search_vector(call, project, model, allow_topic=False)
+    if exact or unseen:
         vector = query.expand_query(model, vector)
     found, n_exact, n_related = query.search_docs(model, vector, exact, limit, subset, exact_only)
     docs = call.store.docs_by_id(project["project_id"], [model.doc_ids[i] for i, _ in found])
@@ -125,6 +126,7 @@ def search_docs(call: Call) -> dict:
         "num_exact_matches": n_exact,
         "num_related_matches": n_related,
         "search_vector": pack(vector),
+        "background_terms": unseen,
     }
 
 

@@ -39,7 +39,14 @@ def term_record(model: Model, index: int) -> dict:
         "distinct_doc_count": int(model.doc_counts[index]),
         "total_doc_count": int(model.counts[index]),
         "vector": pack(model.term_vectors[index]),
+        "background": bool(model.from_background is not None and model.from_background[index]),
     }
+
+
+def background_terms(model: Model, text: str) -> list[dict]:
+    """Words of a text the project never saw whose vectors came from general knowledge."""
+    return [{"term": f"{lemma}|en", "start": start, "end": end}
+            for lemma, start, end in model.background_words(text)]
 
 
 def topic_vector(model: Model | None, topic: dict):
