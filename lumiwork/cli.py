@@ -72,6 +72,26 @@ def cmd_lab(args) -> int:
     return run_lab(no_browser=args.no_browser, lab_port=args.port, notebook_dir=args.notebook_dir)
 
 
+def cmd_background(args) -> int:
+    """Build (or load) the background space and show what it is and what it knows."""
+    from .engine import background as background_space
+    from .server import default_data_dir
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    path = background_space.cache_path(data_dir, background_space.input_key())
+    cached = path.is_file()
+    space = background_space.load_or_build(data_dir, progress=lambda stage: print(f"  {stage}...", flush=True))
+    print(f"{space.info['method']}: {len(space.words):,} words x {space.dimensions} dimensions, "
+          f"{space.info['links']:,} WordNet links; {'loaded from' if cached else 'built into'} {path}")
+    for name, licence in space.info["sources"].items():
+        print(f"  {name}: {licence}")
+    for word in args.words:
+        neighbours = space.neighbours(word.lower(), args.limit)
+        shown = ", ".join(f"{w} {s:.2f}" for w, s in neighbours) or "(not in the background vocabulary)"
+        print(f"{word}: {shown}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lumiwork", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, help="JupyterLab's port")
     lab.add_argument("--notebook-dir", help="folder to open (default: the cookbook notebooks)")
     lab.set_defaults(run=cmd_lab)
+
+    background = commands.add_parser(
+        "background", help="build (once) and inspect the general-knowledge space",
+        description="Builds GloVe 6B 50d retrofitted to WordNet 3.0 into the data folder's cache "
+                    "(or loads it), says what it is made of, and lists each WORD's nearest words.")
+    background.add_argument("words", nargs="*", metavar="WORD", help="words whose neighbours to show")
+    background.add_argument("--limit", type=int, default=10, help="neighbours per word (default %(default)s)")
+    background.add_argument("--data-dir", help="the server's data folder (default: as `serve`)")
+    background.set_defaults(run=cmd_background)
     return parser
 
 
@@ -129,8 +158,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # a CLI reports problems in one line, not a traceback
         from .client import LuminosoError
         from .datasets import DatasetError
+        from .engine.background import BackgroundUnavailable
 
-        if isinstance(exc, (LuminosoError, DatasetError, OSError)):
+        if isinstance(exc, (LuminosoError, DatasetError, OSError, BackgroundUnavailable)):
             print(f"lumiwork: {exc}", file=sys.stderr)
             return 1
         raise

@@ -1,0 +1,124 @@
+"""The background space: WordNet parsing, retrofitting, the cache, and the
+blend's promises (names keep their meaning, unseen words get vectors)."""
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from lumiwork.datasets import siddhartha
+from lumiwork.engine import background as background_space
+from lumiwork.engine import build_model
+from lumiwork.engine.evaluation import neighbour_lemmas
+
+
+@pytest.fixture(scope="module")
+def background():
+    return background_space.load_or_build(Path(os.environ["LUMIWORK_BACKGROUND_DIR"]))
+
+
+@pytest.fixture(scope="module")
+def documents(siddhartha_path):
+    return [{**doc, "_id": f"d{i}"} for i, doc in enumerate(siddhartha(siddhartha_path))]
+
+
+@pytest.fixture(scope="module")
+def blended(documents, background):
+    return build_model(documents, background=background)
+
+
+def test_retrofit_pulls_linked_words_together_and_leaves_others():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    graph = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=np.float32))
+    fitted = background_space.retrofit(vectors, graph)
+    cosine = fitted[0] @ fitted[1] / np.linalg.norm(fitted[0]) / np.linalg.norm(fitted[1])
+    assert cosine == pytest.approx(0.8, abs=1e-3)        # linked: from 0 to (2v0+v1)·(v0+2v1)/5
+    np.testing.assert_allclose(fitted[2], vectors[2])    # no links: unchanged
+    # each fitted vector stays the average of its own and its neighbours' (the fixed point)
+    np.testing.assert_allclose(fitted[0], (vectors[0] + fitted[1]) / 2, atol=1e-3)
+
+
+def test_wordnet_links_coconut_to_palm_and_river_to_stream():
+    words = ["coconut", "palm", "nut", "milk", "river", "stream"]
+    graph = background_space.wordnet_graph(words).toarray()
+    linked = {words[j] for j in np.flatnonzero(graph[0])}
+    assert "palm" in linked and "river" not in linked
+    assert graph[4, 5] == 1 and (graph == graph.T).all()
+
+
+def test_background_is_cached_by_key_and_deterministic(tmp_path, background):
+    again = background_space.build()
+    assert again.key == background.key == background_space.input_key()
+    np.testing.assert_array_equal(again.vectors, background.vectors)
+    path = background_space.cache_path(Path(os.environ["LUMIWORK_BACKGROUND_DIR"]), background.key)
+    assert path.is_file()
+    assert dict(background.neighbours("coconut", 20)).keys() & {"banana", "mango", "fruit", "palm"}
+
+
+def test_missing_wordnet_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(background_space, "WORDNET_DIR", tmp_path)
+    with pytest.raises(background_space.BackgroundUnavailable, match="apt-get install wordnet-base"):
+        background_space.input_key()
+
+
+def test_neighbours_do_not_depend_on_seed_or_document_order(documents, background, blended):
+    shuffled = documents[:]
+    random.Random(7).shuffle(shuffled)
+    other = build_model(shuffled, background=background, seed=12345)
+    top = [blended.terms[i] for i in blended.top_order[:50]]
+    for term in top:
+        mine = blended.term_vectors @ blended.term_vectors[blended.term_index[term]]
+        theirs = other.term_vectors @ other.term_vectors[other.term_index[term]]
+        mine_top = [blended.terms[i] for i in np.argsort(-mine, kind="stable")[:11]]
+        theirs_top = [other.terms[i] for i in np.argsort(-theirs, kind="stable")[:11]]
+        assert mine_top == theirs_top, term
+
+
+def test_names_keep_their_project_meaning(blended):
+    assert {"friend", "siddhartha"} & set(neighbour_lemmas(blended, "govinda", 10))
+    assert "courtesan" in neighbour_lemmas(blended, "kamala", 10)
+    assert "ferryman" in neighbour_lemmas(blended, "vasudeva", 30)
+
+
+def test_unseen_words_get_vectors_and_are_named(blended):
+    words = blended.background_words("a thoughtful pizza")
+    assert [w for w, _, _ in words] == ["thoughtful", "pizza"]
+    vector = blended.vector_for_text("thoughtful")
+    assert np.linalg.norm(vector) == pytest.approx(1, abs=1e-5)
+    chapters = [i for i, name in enumerate(blended.subset_names) if name.startswith(("Chapter 1:", "Chapter 8:"))]
+    values = blended.subset_means[chapters] @ vector
+    assert np.all(values != 0) and values[0] != values[1]
+
+
+def test_model_without_its_background_ignores_unseen_words(tmp_path, blended):
+    path = tmp_path / "model.npz"
+    blended.save(path)
+    loaded = type(blended).load(path)
+    assert loaded.background_words("thoughtful") == []           # not attached yet
+    loaded.attach_background(blended.background)
+    np.testing.assert_allclose(loaded.vector_for_text("thoughtful"), blended.vector_for_text("thoughtful"))
+    stranger = background_space.Background(["thoughtful"], np.ones((1, 50), np.float32), key="other")
+    loaded.attach_background(stranger)                           # another space: not used
+    assert loaded.background_words("thoughtful") == []
+
+
+RIVER = {"flowed", "rainy", "transported", "ferried across", "stream", "middle", "laughed",
+         "reached the large", "sequence"}
+COCONUT = {"eat", "food", "meat", "prepared", "bread", "house", "room", "ate", "treated", "fruit"}
+
+
+def test_quality_against_the_cookbook_and_the_held_out_pairs(documents, blended):
+    from conftest import REPO
+
+    from lumiwork.engine.evaluation import hits_at, mean_reciprocal_rank, read_pairs
+
+    own_text_only = build_model(documents)
+    pairs = read_pairs(REPO / "tests" / "data" / "heldout-neighbours.tsv")
+    assert len(pairs) >= 20
+    assert hits_at(blended, "river", RIVER, 20) >= 4        # no regression (4 before)
+    assert hits_at(blended, "coconut", COCONUT, 20) >= 2    # 0 before; the target is 3
+    assert hits_at(own_text_only, "coconut", COCONUT, 20) < hits_at(blended, "coconut", COCONUT, 20)
+    blended_mrr, own_mrr = (mean_reciprocal_rank(m, pairs) for m in (blended, own_text_only))
+    assert blended_mrr > own_mrr + 0.03 and blended_mrr > 0.143 + 0.08  # 0.143: the randomized SVD's
