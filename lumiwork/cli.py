@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--url", default=os.environ.get("LUMIWORK_URL") or local_url())
     upload.add_argument("--append", action="store_true", help="add to an existing project")
     upload.add_argument("--stage", action="store_true", help="upload without recalculating")
-    upload.add_argument("--language", help="language of the documents (e.g. en)")
+    upload.add_argument("--language", help="the new project's language: en (default), de, fr, es, it, "
+                        "pt or nl")
     upload.add_argument("--username", help="log in as this user (asks for the password)")
     upload.set_defaults(run=cmd_upload)
 

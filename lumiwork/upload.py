@@ -31,7 +31,8 @@ def upload_file(path, account: str, project_name: str, url: str, append: bool = 
                                       "leave out --append to create it")
         project_id = existing["project_id"]
     else:
-        project_id = account_client.post("", name=project_name)["project_id"]
+        options = {"language": language} if language else {}
+        project_id = account_client.post("", name=project_name, **options)["project_id"]
     project = account_client.change_path(project_id)
     project.upload("docs", read.documents, batch_size=BATCH_SIZE, progress=True)
     if not stage:

@@ -16,7 +16,7 @@ from . import space
 from . import terms as termlib
 from .background import Background
 from .blend import Blend, blend
-from .text import STOPWORDS, Token, tokenize, untag
+from .text import LANGUAGE, Token, check_language, stopwords, tokenize, untag
 
 # Stage names, in build order; benchmarks and progress bars report these.
 STAGES = ("tokenize", "terms", "association", "vectors", "documents", "statistics")
@@ -48,6 +48,7 @@ class Model:
     from_background: np.ndarray | None = None  # (terms,) bool: vector drew on the background
     background_key: str = ""          # which background space the model was built with
     background: Background | None = field(default=None, repr=False)  # attached, not saved
+    language: str = LANGUAGE
 
     def __post_init__(self):
         self.term_index = {term: i for i, term in enumerate(self.terms)}
@@ -68,13 +69,13 @@ class Model:
     # ---- text -> terms -> vectors -------------------------------------------------
     def text_terms(self, text: str) -> list[tuple[int, int, int]]:
         """(term index, start, end) of every known term in a text, in order."""
-        return self.token_terms(tokenize(text))
+        return self.token_terms(tokenize(text, self.language))
 
     def token_terms(self, tokens: Sequence[Token]) -> list[tuple[int, int, int]]:
         found = []
         for i, token in enumerate(tokens):
             if not token.is_stopword:
-                index = self.term_index.get(f"{token.lemma}|en")
+                index = self.term_index.get(f"{token.lemma}|{self.language}")
                 if index is not None:
                     found.append((index, token.start, token.end))
             for n in (2, 3):
@@ -118,8 +119,8 @@ class Model:
         background knows, in order."""
         if self.background is None:
             return []
-        return [(token.lemma, token.start, token.end) for token in tokenize(text)
-                if not token.is_stopword and f"{token.lemma}|en" not in self.term_index
+        return [(token.lemma, token.start, token.end) for token in tokenize(text, self.language)
+                if not token.is_stopword and f"{token.lemma}|{self.language}" not in self.term_index
                 and token.lemma in self.background.index]
 
     def unseen_vectors(self, lemmas: list[str]) -> np.ndarray:
@@ -157,6 +158,7 @@ class Model:
                 from_background=(self.from_background if self.from_background is not None
                                  else np.zeros(len(self.terms), dtype=bool)),
                 background_key=np.array(self.background_key),
+                language=np.array(self.language),
                 timing_names=np.array(list(self.timings), dtype=str),
                 timing_values=np.array(list(self.timings.values()), dtype=np.float64),
             )
@@ -195,6 +197,7 @@ class Model:
                 from_background=(data["from_background"] if "from_background" in data
                                  else np.zeros(len(data["terms"]), dtype=bool)),
                 background_key=str(data["background_key"]) if "background_key" in data else "",
+                language=str(data["language"]) if "language" in data else LANGUAGE,
             )
 
 
@@ -204,7 +207,7 @@ class BuildError(ValueError):
 
 def build_model(documents: Sequence[dict], progress: Callable[[str], None] | None = None,
                 dimensions: int = space.DIMENSIONS, background: Background | None = None,
-                seed: int = space.SEED) -> Model:
+                seed: int = space.SEED, language: str = LANGUAGE) -> Model:
     """Build a model from documents with ``_id``, ``text`` and optional ``subsets``.
 
     With a `background` (general knowledge, see `background.py`), the project's
@@ -230,7 +233,10 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     if not documents:
         raise BuildError("the project has no documents to build from")
     stage("tokenize")
-    corpus = termlib.tokenize_corpus(doc["text"] for doc in documents)
+    check_language(language)
+    if language != "en":  # the background space knows English only
+        background = None
+    corpus = termlib.tokenize_corpus((doc["text"] for doc in documents), language)
     if not len(corpus.lemma_ids):
         raise BuildError("no document contains any words")
 
@@ -260,7 +266,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
 
     stage("vectors")
     counts = term_totals[vocabulary].astype(np.int64)
-    frequencies = termlib.english_frequencies()
+    frequencies = termlib.general_frequencies(language)
     general = np.array([termlib.general_frequency(occurrences.lemma_tuples[t], frequencies)
                         for t in vocabulary])
     blended: Blend | None = None
@@ -271,7 +277,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         project_vectors = space.term_vectors(association, dimensions - background.dimensions, seed=seed)
         term_vectors, blended, from_background = blend(
             project_vectors, counts, counts / max(len(corpus.lemma_ids), 1), general,
-            [occurrences.lemma_tuples[t] for t in vocabulary], background, STOPWORDS)
+            [occurrences.lemma_tuples[t] for t in vocabulary], background, stopwords(language))
 
     stage("documents")
     doc_term = sp.csr_matrix(
@@ -304,7 +310,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
         timings=timings, blend=blended, from_background=from_background,
         background_key=background.key if background is not None else "",
-        background=background,
+        background=background, language=language,
     )
 
 

@@ -111,7 +111,7 @@ def search_docs(model: Model, vector: np.ndarray, exact_terms: list[int], limit:
 def match_spans(model: Model, text: str, vector: np.ndarray, exact_terms: set[int]):
     """Character spans in `text` of exact matches and of conceptual matches."""
     exact, conceptual = [], []
-    for index, start, end in model.token_terms(tokenize(text)):
+    for index, start, end in model.token_terms(tokenize(text, model.language)):
         if index in exact_terms:
             exact.append([start, end])
         elif float(model.term_vectors[index] @ vector) >= CONCEPTUAL_THRESHOLD:

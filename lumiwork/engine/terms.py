@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import wordfreq
 
-from .text import LANGUAGE, STOPWORDS, WORD_PATTERN, lemmatize, tag
+from .text import LANGUAGE, WORD_PATTERN, known_words, lemmatize, stopwords, tag
 
 # Smallest general-English frequency we assume for a term wordfreq has never seen.
 UNSEEN_FREQUENCY = 1e-8
@@ -28,9 +27,10 @@ class TokenizedCorpus:
     surface_ids: np.ndarray   # int32 index into `surfaces`, per token
     surfaces: list[str]       # distinct surface forms, for display text
     n_docs: int
+    language: str = LANGUAGE
 
 
-def tokenize_corpus(texts) -> TokenizedCorpus:
+def tokenize_corpus(texts, language: str = LANGUAGE) -> TokenizedCorpus:
     """Tokenize and lemmatize every text once."""
     lemma_index: dict[str, int] = {}
     surface_index: dict[str, int] = {}
@@ -43,7 +43,7 @@ def tokenize_corpus(texts) -> TokenizedCorpus:
         for word in words:
             surface_id = surface_index.get(word)
             if surface_id is None:
-                lemma = lemmatize(word)
+                lemma = lemmatize(word, language)
                 lemma_id = lemma_index.get(lemma)
                 if lemma_id is None:
                     lemma_id = lemma_index[lemma] = len(lemmas)
@@ -62,10 +62,11 @@ def tokenize_corpus(texts) -> TokenizedCorpus:
         doc_index=doc_index,
         position=position,
         lemmas=lemmas,
-        is_stop=np.fromiter((lemma in STOPWORDS for lemma in lemmas), dtype=bool, count=len(lemmas)),
+        is_stop=np.fromiter((lemma in stopwords(language) for lemma in lemmas), dtype=bool, count=len(lemmas)),
         surface_ids=surface_array,
         surfaces=list(surface_index),
         n_docs=len(lengths),
+        language=language,
     )
 
 
@@ -125,7 +126,7 @@ def find_occurrences(corpus: TokenizedCorpus, min_phrase_count: int = 3,
     term_ids_parts = [ids[unigram_positions].astype(np.int64)]
     start_parts = [unigram_positions]
     length_parts = [np.ones(len(unigram_positions), np.int32)]
-    terms = [tag([lemma]) for lemma in corpus.lemmas]
+    terms = [tag([lemma], corpus.language) for lemma in corpus.lemmas]
     lemma_tuples: list[tuple[str, ...]] = [(lemma,) for lemma in corpus.lemmas]
 
     for n in (2, 3):
@@ -142,7 +143,7 @@ def find_occurrences(corpus: TokenizedCorpus, min_phrase_count: int = 3,
                 continue
             phrase_id_of_key[key_index] = len(terms)
             phrase_lemmas = tuple(corpus.lemmas[p] for p in parts)
-            terms.append(tag(phrase_lemmas))
+            terms.append(tag(phrase_lemmas, corpus.language))
             lemma_tuples.append(phrase_lemmas)
         phrase_ids = phrase_id_of_key[inverse]
         keep = phrase_ids >= 0
@@ -201,7 +202,7 @@ def display_texts(corpus: TokenizedCorpus, occurrences: Occurrences, term_ids) -
 
 
 def general_frequency(lemmas: tuple[str, ...], frequencies: dict[str, float]) -> float:
-    """Frequency of a term in general English: wordfreq's, combined for phrases
+    """Frequency of a term in general text: wordfreq's, combined for phrases
     the way wordfreq combines tokens (reciprocal of summed reciprocals)."""
     inverse_sum = sum(1.0 / max(frequencies.get(lemma, 0.0), UNSEEN_FREQUENCY) for lemma in lemmas)
     # each extra word in a phrase makes the exact sequence rarer still
@@ -216,6 +217,7 @@ def relevance(counts: np.ndarray, total_tokens: int, general: np.ndarray) -> np.
     return ratio * np.log1p(counts)
 
 
-def english_frequencies() -> dict[str, float]:
-    return wordfreq.get_frequency_dict(LANGUAGE)
+def general_frequencies(language: str = LANGUAGE) -> dict[str, float]:
+    """Frequencies of words in general text of a language (wordfreq)."""
+    return known_words(language)
 

@@ -1,4 +1,5 @@
-"""Tokenizing and lemmatizing text into tagged term parts (``river|en``)."""
+"""Tokenizing and lemmatizing text into tagged term parts (``river|en``,
+``fluss|de``), for every language simplemma and wordfreq both cover well."""
 from __future__ import annotations
 
 import functools
@@ -8,7 +9,24 @@ from dataclasses import dataclass
 import simplemma
 import wordfreq
 
-LANGUAGE = "en"
+LANGUAGE = "en"  # the default
+SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
+# Outside English, the most frequent words of general text (wordfreq) serve as
+# stopwords: in every one of these languages they are articles, pronouns,
+# prepositions, auxiliaries and conjunctions.
+GENERATED_STOPWORDS = 150
+
+
+class UnsupportedLanguage(ValueError):
+    """A language the engine cannot tokenize, lemmatize and weigh."""
+
+
+def check_language(code: str) -> str:
+    """The language code, or UnsupportedLanguage naming the supported ones."""
+    if code not in SUPPORTED_LANGUAGES:
+        raise UnsupportedLanguage(f"language {code!r} is not supported; use one of "
+                                  f"{', '.join(SUPPORTED_LANGUAGES)}")
+    return code
 
 # Function words carry no topic; they are dropped as single terms and may not
 # begin or end a multi-word term (but may sit inside one: "reached the large").
@@ -26,10 +44,21 @@ why will with within without would yet you your yours yourself yourselves
 s t d ll m re ve o y
 """.split())
 
+
+
+@functools.cache
+def stopwords(language: str = LANGUAGE) -> frozenset[str]:
+    """Function words of a language: dropped as single terms, and never the
+    first or last word of a phrase."""
+    if language == "en":
+        return STOPWORDS
+    return frozenset(wordfreq.top_n_list(check_language(language), GENERATED_STOPWORDS))
+
+
 WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
-_lemma_cache: dict[str, str] = {}
+_lemma_cache: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,44 +69,64 @@ class Token:
     lemma: str
     start: int
     end: int
-
-    @property
-    def is_stopword(self) -> bool:
-        return self.lemma in STOPWORDS
+    is_stopword: bool
 
 
-def lemmatize(word: str) -> str:
+def lemmatize(word: str, language: str = LANGUAGE) -> str:
     """Lowercase lemma of one word, cached because corpora repeat words a lot.
 
     simplemma guesses lemmas of words it does not know ("thinking" -> "thinke");
-    a guess that is no English word is dropped in favour of the word itself.
+    a guess that is no word of the language is dropped in favour of the word itself.
     """
-    lemma = _lemma_cache.get(word)
+    lemma = _lemma_cache.get((word, language))
     if lemma is None:
-        base = _POSSESSIVE.sub("", word).lower() or word.lower()
-        lemma = simplemma.lemmatize(base, lang=LANGUAGE).lower()
-        if lemma != base and lemma not in _known_words():
-            lemma = base
-        _lemma_cache[word] = lemma
+        lemma = _lemma(word, language)
+        _lemma_cache[(word, language)] = lemma
     return lemma
 
 
+def _lemma(word: str, language: str) -> str:
+    if language == "en":
+        base = _POSSESSIVE.sub("", word).lower() or word.lower()
+        lemma = simplemma.lemmatize(base, lang=language).lower()
+        return lemma if lemma == base or _is_word(lemma, language) else base
+    # German nouns are capitalised and simplemma's dictionaries keep that case
+    # ("Boot" is a boat, "boot" a form of "booten"), so look the word up as written.
+    base = word.lower()
+    if simplemma.is_known(word, lang=language):
+        return simplemma.lemmatize(word, lang=language).lower()
+    lemma = simplemma.lemmatize(base, lang=language).lower()
+    return lemma if lemma == base or _is_word(lemma, language) else base
+
+
+# A lemma guess must be at least this frequent in general text to count as a
+# word: wordfreq also lists debris such as "thinke" (about 1e-8).
+MIN_WORD_FREQUENCY = 1e-7
+
+
+def _is_word(lemma: str, language: str) -> bool:
+    return known_words(language).get(lemma, 0.0) >= MIN_WORD_FREQUENCY
+
+
 @functools.cache
-def _known_words() -> dict[str, float]:
-    return wordfreq.get_frequency_dict(LANGUAGE)
+def known_words(language: str = LANGUAGE) -> dict[str, float]:
+    """wordfreq's frequency of each word of a language in general text."""
+    return wordfreq.get_frequency_dict(language)
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, language: str = LANGUAGE) -> list[Token]:
     """Split text into word tokens with lemmas and character spans."""
-    return [
-        Token(match.group(), lemmatize(match.group()), match.start(), match.end())
-        for match in WORD_PATTERN.finditer(text)
-    ]
+    stop = stopwords(language)
+    tokens = []
+    for match in WORD_PATTERN.finditer(text):
+        lemma = lemmatize(match.group(), language)
+        tokens.append(Token(match.group(), lemma, match.start(), match.end(), lemma in stop))
+    return tokens
 
 
-def tag(lemmas) -> str:
+def tag(lemmas, language: str = LANGUAGE) -> str:
     """Term string for a sequence of lemmas: ``ferry|en across|en``."""
-    return " ".join(f"{lemma}|{LANGUAGE}" for lemma in lemmas)
+    return " ".join(f"{lemma}|{language}" for lemma in lemmas)
 
 
 def untag(term: str) -> list[str]:

@@ -60,8 +60,12 @@ $limits
 A full disk answers 507 STORAGE_FULL, with nothing of the request stored;
 reads keep working.
 
-Terms are lowercase lemmas tagged with their language, e.g. "river|en"; a
-multi-word term joins its words with spaces: "ferry|en across|en".
+Terms are lowercase lemmas tagged with their project's language, e.g.
+"river|en" or "fluß|de"; a multi-word term joins its words with spaces:
+"ferry|en across|en". A project's language chooses its lemmatizer (simplemma),
+stopwords (a curated list for English; wordfreq's 150 most frequent words for
+the others) and the general-text frequencies behind relevance (wordfreq).
+Background knowledge is English only: other languages use their own text.
 Vectors have 150 dimensions and unit length (subset means are plain averages)
 and are sent as pack64 strings. "Correlation" is the dot product of vectors.
 
@@ -81,7 +85,9 @@ PUT  accounts/<a>/users/<email>/   permissions (list), reset (bool): grant, or r
 GET  accounts/<a>/usage/       billing_period=[year, month] -> {call_counts, project_space, total_space}
 GET  projects/                 all projects you can read (name= filters by exact name)
 GET  projects/<a>/             the account's projects (name= filters)
-POST projects/<a>/             name, description -> {name, path, project_id}
+POST projects/<a>/             name, description, language (en, de, fr, es, it, pt or nl;
+                               default en; another is 400 UNSUPPORTED_LANGUAGE)
+                               -> {name, path, project_id, language}
 GET  P                         the project record
 PUT  P                         name, description
 DELETE P                       delete the project and everything in it

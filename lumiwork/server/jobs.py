@@ -133,8 +133,11 @@ class Recalculator:
         model_file = f"{project_id}-{job_id}.npz"
         background = self.models.background.get() if self.models.background else None
         status = self.models.background.status() if self.models.background else "not configured"
+        language = self.store.project_language(project_id)
+        if language != "en" and background is not None:
+            status = "not used: it knows English only, and this project's language is " + language
         try:
-            model = build_model(self.store.docs(project_id), background=background)
+            model = build_model(self.store.docs(project_id), background=background, language=language)
             model.save(self.store.models_dir / model_file)
         except Exception as exc:  # any failure must end the job, never the worker
             log.exception("recalculation %s of %s failed", job_id, project_id)

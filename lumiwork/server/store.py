@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS projects (
     project_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '', creator TEXT, creation_date REAL NOT NULL,
-    last_update REAL NOT NULL, last_build REAL, model_file TEXT);
+    last_update REAL NOT NULL, last_build REAL, model_file TEXT, language TEXT NOT NULL DEFAULT 'en');
 CREATE TABLE IF NOT EXISTS docs (
     project_id TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (project_id, seq));
@@ -126,6 +126,9 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring a database made by an older lumiwork up to this schema."""
+        project_columns = {row[1] for row in self._db.execute("PRAGMA table_info(projects)")}
+        if "language" not in project_columns:
+            self._db.execute("ALTER TABLE projects ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
         if "token_id" not in columns:
             self._db.execute("ALTER TABLE tokens ADD COLUMN token_id TEXT")
@@ -289,14 +292,19 @@ class Store:
                  "expiration": r["expiration"], "created": r["created"]} for r in rows]
 
     # ---- projects ------------------------------------------------------------------
-    def create_project(self, account_id: str, name: str, creator: str, description: str = "") -> str:
+    def create_project(self, account_id: str, name: str, creator: str, description: str = "",
+                       language: str = "en") -> str:
         project_id = auth.random_id(6)
         now = time.time()
         with self.transaction() as db:
             db.execute("INSERT INTO projects (project_id, account_id, name, description, creator, "
-                       "creation_date, last_update) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (project_id, account_id, name, description, creator, now, now))
+                       "creation_date, last_update, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (project_id, account_id, name, description, creator, now, now, language))
         return project_id
+
+    def project_language(self, project_id: str) -> str:
+        row = self._one("SELECT language FROM projects WHERE project_id = ?", (project_id,))
+        return row["language"] if row else "en"
 
     def project(self, account_id: str, project_id: str):
         return self._one("SELECT * FROM projects WHERE account_id = ? AND project_id = ?",

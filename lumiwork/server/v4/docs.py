@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 from starlette.routing import Route
 
+from ...engine.text import SUPPORTED_LANGUAGES
 from .. import auth
 from ..http import LIMITS, ApiError, Call, check_text, endpoint, path_integer
 from .lookups import get_model, get_project
@@ -49,6 +50,11 @@ def validate_document(item) -> tuple[dict, list[str]]:
             doc["subsets"] = _subsets(value)
         elif name == "date":
             doc["date"] = _date(value)
+        elif name == "language":
+            if not isinstance(value, str) or value not in SUPPORTED_LANGUAGES:
+                raise InvalidDocument("UNSUPPORTED_LANGUAGE", f"has language {str(value)[:20]!r}; "
+                                      f"supported: {', '.join(SUPPORTED_LANGUAGES)}")
+            doc["language"] = value
         elif isinstance(value, str):
             limit = "document title" if name == "title" else "any other parameter"
             doc[name] = _clean_text(name, value, limit)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from ..http import Call, endpoint
+from ...engine.text import LANGUAGE, UnsupportedLanguage, check_language
+from ..http import ApiError, Call, endpoint
 from .lookups import get_project, require_account
 from .serializers import project_record
 
@@ -32,8 +33,19 @@ def create_project(call: Call) -> dict:
     name = _name(call)
     description = call.params.string("description", "", limit="project description",
                                      multiline=True)
-    project_id = call.store.create_project(account_id, name, call.username, description)
-    return {"name": name, "project_id": project_id, "path": f"/projects/{account_id}/{project_id}/"}
+    language = project_language(call.params.string("language", LANGUAGE))
+    project_id = call.store.create_project(account_id, name, call.username, description, language)
+    return {"name": name, "project_id": project_id, "language": language,
+            "path": f"/projects/{account_id}/{project_id}/"}
+
+
+def project_language(code: str) -> str:
+    """A supported language code, or a 400 naming the supported ones (never a
+    silently English model)."""
+    try:
+        return check_language(code.strip().lower())
+    except UnsupportedLanguage as exc:
+        raise ApiError(400, "UNSUPPORTED_LANGUAGE", str(exc)) from None
 
 
 def read_project(call: Call) -> dict:

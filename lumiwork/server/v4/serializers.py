@@ -20,6 +20,7 @@ def project_record(store: Store, username: str, project) -> dict:
         "owner": project["account_id"],
         "account_id": project["account_id"],
         "description": project["description"],
+        "language": project["language"],
         "creator": project["creator"],
         "creation_date": project["creation_date"],
         "last_update": project["last_update"],
