@@ -79,7 +79,7 @@ def test_neighbours_do_not_depend_on_seed_or_document_order(documents, backgroun
 def test_names_keep_their_project_meaning(blended):
     assert {"friend", "siddhartha"} & set(neighbour_lemmas(blended, "govinda", 10))
     assert "courtesan" in neighbour_lemmas(blended, "kamala", 10)
-    assert "ferryman" in neighbour_lemmas(blended, "vasudeva", 30)
+    assert "ferryman" in neighbour_lemmas(blended, "vasudeva", 20)   # 43rd on its own text
 
 
 def test_unseen_words_get_vectors_and_are_named(blended):
