@@ -44,7 +44,7 @@ def test_wordnet_links_coconut_to_palm_and_river_to_stream():
     words = ["coconut", "palm", "nut", "milk", "river", "stream"]
     graph = background_space.wordnet_graph(words).toarray()
     linked = {words[j] for j in np.flatnonzero(graph[0])}
-    assert "palm" in linked and "river" not in linked
+    assert {"palm", "nut", "milk"} <= linked and "river" not in linked
     assert graph[4, 5] == 1 and (graph == graph.T).all()
 
 
@@ -118,7 +118,7 @@ def test_quality_against_the_cookbook_and_the_held_out_pairs(documents, blended)
     pairs = read_pairs(REPO / "tests" / "data" / "heldout-neighbours.tsv")
     assert len(pairs) >= 20
     assert hits_at(blended, "river", RIVER, 20) >= 4        # no regression (4 before)
-    assert hits_at(blended, "coconut", COCONUT, 20) >= 2    # 0 before; the target is 3
+    assert hits_at(blended, "coconut", COCONUT, 20) >= 3    # 0 before
     assert hits_at(own_text_only, "coconut", COCONUT, 20) < hits_at(blended, "coconut", COCONUT, 20)
     blended_mrr, own_mrr = (mean_reciprocal_rank(m, pairs) for m in (blended, own_text_only))
     assert blended_mrr > own_mrr + 0.03 and blended_mrr > 0.143 + 0.08  # 0.143: the randomized SVD's
