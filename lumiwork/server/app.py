@@ -16,7 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import auth, v4
+from . import auth, compass, v4
+from .compass.http import compass_error
+from .compass.service import CompassService
 from .http import DEFAULT_MAX_BODY, ApiError, Meter, error_response
 from .jobs import BackgroundProvider, ModelCache, Recalculator
 from .store import Store
@@ -24,6 +26,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 API_ROOT = "/api/v4"
+COMPASS_ROOT = "/compass/api"
 METER_FLUSH_SECONDS = 2.0
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -39,6 +42,7 @@ class ApiServer:
         # Load (or build, about 3 s) general knowledge before the first recalculation needs it.
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
         self.models = ModelCache(store, background=self.background)
+        self.compass = CompassService(store, store.models_dir)
         self.meter = Meter(store)
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()
@@ -110,8 +114,13 @@ def is_loopback_host(host: str) -> bool:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404/405 (no route, wrong method) in the v4 envelope."""
+    """Starlette's own 404/405 (no route, wrong method) in the v4 envelope, or in
+    Compass's {"detail": ...} under /compass/api."""
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith(COMPASS_ROOT + "/"):
+        message = (f'Method "{request.method}" not allowed.' if exc.status_code == 405
+                   else "Not found." if exc.status_code == 404 else str(exc.detail))
+        return compass_error(exc.status_code, message, exc.headers)
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         error = ApiError(405, "METHOD_NOT_ALLOWED",
@@ -142,7 +151,8 @@ def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY,
     middleware = [Middleware(TrailingSlashMiddleware)]
     if loopback_only:
         middleware.insert(0, Middleware(LoopbackHostMiddleware))
-    app = Starlette(routes=[Mount(API_ROOT, routes=v4.routes)], middleware=middleware,
+    app = Starlette(routes=[Mount(API_ROOT, routes=v4.routes), Mount(COMPASS_ROOT, routes=compass.routes)],
+                    middleware=middleware,
                     lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.state.api = server
     return app

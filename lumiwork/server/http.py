@@ -336,7 +336,7 @@ def envelope(result: Any, status: int = 200) -> Response:
     return Response(render_envelope(result), status_code=status, media_type="application/json")
 
 
-def _dumps(value: Any) -> bytes:
+def dumps_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -348,9 +348,9 @@ def render_envelope(result: Any) -> bytes:
     every `ping/`) waiting for 4 s.
     """
     if isinstance(result, list) and len(result) > 1:
-        items = b",".join(_dumps(item) for item in result)
+        items = b",".join(dumps_json(item) for item in result)
         return b'{"result":[' + items + b'],"error":null}'
-    return _dumps({"result": result, "error": None})
+    return dumps_json({"result": result, "error": None})
 
 
 def error_response(error: ApiError) -> Response:

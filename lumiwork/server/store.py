@@ -19,7 +19,9 @@ from . import auth
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, default_account TEXT);
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, default_account TEXT,
+    name TEXT NOT NULL DEFAULT '', admin INTEGER NOT NULL DEFAULT 0,
+    must_reset_password INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS memberships (
     account_id TEXT NOT NULL, username TEXT NOT NULL, permissions TEXT NOT NULL,
     PRIMARY KEY (account_id, username));
@@ -126,6 +128,12 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring a database made by an older lumiwork up to this schema."""
+        user_columns = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+        if "admin" not in user_columns:
+            self._db.execute("ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+            self._db.execute("ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("ALTER TABLE users ADD COLUMN must_reset_password INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("UPDATE users SET admin = 1 WHERE rowid = (SELECT MIN(rowid) FROM users)")
         project_columns = {row[1] for row in self._db.execute("PRAGMA table_info(projects)")}
         if "language" not in project_columns:
             self._db.execute("ALTER TABLE projects ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
@@ -173,6 +181,18 @@ class Store:
                     raise StorageFull(str(exc)) from None
                 raise
 
+    def create_tables(self, schema: str) -> None:
+        """Run CREATE ... IF NOT EXISTS statements (a module's own tables)."""
+        with self._lock:
+            self._db.executescript(schema)
+
+    def query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        """Rows of a read-only statement (for the Compass store, which shares this database)."""
+        return self._query(sql, params)
+
+    def one(self, sql: str, params=()):
+        return self._one(sql, params)
+
     def _query(self, sql: str, params=()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
@@ -188,13 +208,18 @@ class Store:
             db.execute("INSERT INTO accounts VALUES (?, ?)", (account_id, name))
         return account_id
 
-    def create_user(self, username: str, password: str, account_id: str,
-                    permissions=auth.PERMISSIONS) -> None:
+    def create_user(self, username: str, password: str, account_id: str | None,
+                    permissions=auth.PERMISSIONS, admin: bool = False) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO users VALUES (?, ?, ?)",
-                       (username, auth.hash_password(password), account_id))
-            db.execute("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
-                       (account_id, username, json.dumps(list(permissions))))
+            # The first user is the site admin (Compass: only site admins create
+            # accounts and users).
+            first = db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None
+            db.execute("INSERT INTO users (username, password_hash, default_account, admin) "
+                       "VALUES (?, ?, ?, ?)",
+                       (username, auth.hash_password(password), account_id, int(admin or first)))
+            if account_id is not None:
+                db.execute("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)",
+                           (account_id, username, json.dumps(list(permissions))))
 
     def has_users(self) -> bool:
         return self._one("SELECT 1 FROM users LIMIT 1") is not None
@@ -208,9 +233,61 @@ class Store:
     def set_password(self, username: str, password: str) -> None:
         """New password; every token issued before it stops working."""
         with self.transaction() as db:
-            db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+            db.execute("UPDATE users SET password_hash = ?, must_reset_password = 0 WHERE username = ?",
                        (auth.hash_password(password), username))
             db.execute("DELETE FROM tokens WHERE username = ?", (username,))
+
+    def users(self) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM users ORDER BY rowid")
+
+    def update_user(self, username: str, **fields) -> None:
+        """Change name, default_account, admin or the user name itself (email),
+        carrying memberships and tokens along."""
+        new_name = fields.pop("username", None)
+        with self.transaction() as db:
+            if fields:
+                assignments = ", ".join(f"{column} = ?" for column in fields)
+                db.execute(f"UPDATE users SET {assignments} WHERE username = ?", (*fields.values(), username))
+            if new_name and new_name != username:
+                for table in ("users", "memberships", "tokens"):
+                    db.execute(f"UPDATE {table} SET username = ? WHERE username = ?", (new_name, username))
+
+    def delete_user(self, username: str) -> None:
+        with self.transaction() as db:
+            for table in ("users", "memberships", "tokens"):
+                db.execute(f"DELETE FROM {table} WHERE username = ?", (username,))
+
+    def reset_password(self, username: str, password: str) -> None:
+        """A temporary password the user must change; every token stops working."""
+        self.set_password(username, password)
+        with self.transaction() as db:
+            db.execute("UPDATE users SET must_reset_password = 1 WHERE username = ?", (username,))
+
+    def memberships(self, account_ids: list[str] | None = None) -> list[dict]:
+        """Each (account, user, permissions) with a stable id (the row's rowid)."""
+        sql, params = "SELECT rowid AS id, account_id, username, permissions FROM memberships", []
+        if account_ids is not None:
+            sql += f" WHERE account_id IN ({','.join('?' * len(account_ids))})"
+            params = list(account_ids)
+        return [{**dict(r), "permissions": json.loads(r["permissions"])}
+                for r in self._query(sql + " ORDER BY rowid", params)]
+
+    def delete_membership(self, account_id: str, username: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM memberships WHERE account_id = ? AND username = ?", (account_id, username))
+
+    def accounts(self) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM accounts ORDER BY rowid")
+
+    def rename_account(self, account_id: str, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE accounts SET name = ? WHERE account_id = ?", (name, account_id))
+
+    def delete_account(self, account_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM accounts WHERE account_id = ?", (account_id,))
+            db.execute("DELETE FROM memberships WHERE account_id = ?", (account_id,))
+            db.execute("UPDATE users SET default_account = NULL WHERE default_account = ?", (account_id,))
 
     def account(self, account_id: str):
         return self._one("SELECT * FROM accounts WHERE account_id = ?", (account_id,))
@@ -268,6 +345,13 @@ class Store:
     def revoke_token(self, token: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM tokens WHERE token_hash = ?", (auth.hash_token(token),))
+
+    def add_token(self, username: str, token: str, token_id: str, token_type: str,
+                  expiration: float | None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO tokens (token_hash, username, type, expiration, created, token_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (auth.hash_token(token), username, token_type, expiration, time.time(), token_id))
 
     def long_lived_token(self, token: dict) -> str | None:
         """The clear text of a listed long-lived token (None for short-lived

@@ -1,0 +1,7 @@
+"""The Compass API (classifiers and message streams), mounted at /compass/api:
+one module per resource, Django-REST conventions (see http.py)."""
+from __future__ import annotations
+
+from . import projects, tokens, users
+
+routes = [*tokens.routes, *users.routes, *projects.routes]
