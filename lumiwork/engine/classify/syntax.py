@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 OPERATORS = ("AND", "OR", "NOT")
 MAX_NESTING = 50  # deeper parentheses are refused, not a RecursionError
@@ -75,7 +74,7 @@ class Or:
         return " OR ".join(_wrapped(operand) for operand in self.operands)
 
 
-Node = Union[Operand, Not, And, Or]
+Node = Operand | Not | And | Or
 
 
 def _wrapped(node: Node) -> str:

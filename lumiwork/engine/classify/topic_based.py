@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import Model
-from .base import (TopicScore, TestReport, assign, check_num_topics, check_unit,
-                   make_test_report)
+from .base import TestReport, TopicScore, assign, check_num_topics, check_unit, make_test_report
 from .messages import Messages, prepare
-from .syntax import And, Node, Not, Operand, Or, operands, parse_topic
+from .syntax import And, Node, Not, Operand, operands, parse_topic
 
 DEFAULT_THRESHOLD = 0.4          # compass-api-endpoints-2018.txt: "Default value is 0.4"
 CALIBRATION_PAIRS = 4000         # random (term, document) pairs: percentiles stable to ~0.01
@@ -46,7 +45,7 @@ class Topic:
 
     @classmethod
     def from_data(cls, data: dict) -> Topic:
-        expression = data.get("info", data.get("expression"))
+        expression = data["info"] if "info" in data else data["expression"]
         return cls(str(data["title"]), expression, parse_topic(expression))
 
     def to_data(self) -> dict:
