@@ -11,9 +11,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lumiwork.engine.classify import (UNCLASSIFIED, And, Not, Operand, Or, SentimentClassifier,
-                                      TopicClassifier, TopicSyntaxError, VotingClassifier,
-                                      classifier_from_data, parse_topic, prepare)
+from lumiwork.engine.classify import (
+    UNCLASSIFIED,
+    And,
+    Not,
+    Operand,
+    Or,
+    SentimentClassifier,
+    TopicClassifier,
+    TopicSyntaxError,
+    VotingClassifier,
+    classifier_from_data,
+    parse_topic,
+    prepare,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CHAPTERS = ["Chapter 1: THE SON OF THE BRAHMAN", "Chapter 5: KAMALA", "Chapter 8: BY THE RIVER",
