@@ -1,0 +1,83 @@
+"""Messages prepared once for every classifier: tokens, project terms, the vectors of
+words only the background knows, and each message's unit vector.
+
+Tokenizing is the one step every classifier needs; doing it once per batch (not once
+per classifier) is what keeps three active classifiers within the server's budget.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Model
+from ..text import Token, tokenize
+
+
+@dataclass
+class Messages:
+    """A batch of n messages prepared against one model.
+
+    texts:        n strings
+    tokens:       n token lists (surface, lemma, offsets, stopword flag)
+    term_indices: n int arrays of project term indices (phrases included), in text order
+    unseen:       n float32 arrays (k_i, dimensions): vectors of words only the background knows
+    vectors:      (n, dimensions) float32 unit rows, equal to model.vector_for_text(text)
+    """
+
+    texts: list[str]
+    tokens: list[list[Token]]
+    term_indices: list[np.ndarray]
+    unseen: list[np.ndarray]
+    vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def concept_rows(self, model: Model, i: int) -> np.ndarray:
+        """(k, dimensions) unit vectors of message i's concepts: its project terms, the
+        background-only words, and the message vector itself (so a concept spread over
+        several words can still match)."""
+        rows = [model.term_vectors[self.term_indices[i]], _unit_rows(self.unseen[i]), self.vectors[i:i + 1]]
+        return np.vstack(rows)
+
+
+def prepare(model: Model, texts: Sequence[str] | Messages) -> Messages:
+    """Tokenize and vectorize `texts` once; an already prepared batch is returned as is."""
+    if isinstance(texts, Messages):
+        return texts
+    texts = [str(text) for text in texts]
+    tokens = [tokenize(text, model.language) for text in texts]
+    term_indices = [np.array([index for index, _, _ in model.token_terms(found)], dtype=np.int64)
+                    for found in tokens]
+    unseen = [model.unseen_vectors(_background_lemmas(model, found)) for found in tokens]
+    vectors = np.zeros((len(texts), model.dimensions), dtype=np.float32)
+    for i in range(len(texts)):
+        vectors[i] = _message_vector(model, term_indices[i], unseen[i])
+    return Messages(texts, tokens, term_indices, unseen, vectors)
+
+
+def _background_lemmas(model: Model, tokens: list[Token]) -> list[str]:
+    """Model.background_words without tokenizing again."""
+    if model.background is None:
+        return []
+    language = model.language
+    return [token.lemma for token in tokens
+            if not token.is_stopword and f"{token.lemma}|{language}" not in model.term_index
+            and token.lemma in model.background.index]
+
+
+def _message_vector(model: Model, term_indices: np.ndarray, unseen: np.ndarray) -> np.ndarray:
+    """Model.vector_for_text from already found terms: idf-weighted sum of term vectors,
+    background-only words weighted as the rarest term; unit length (zero if nothing)."""
+    vector = (model.idf[term_indices, None] * model.term_vectors[term_indices]).sum(axis=0, dtype=np.float64)
+    if len(unseen):
+        vector = vector + float(model.idf.max(initial=1.0)) * unseen.sum(axis=0)
+    norm = np.linalg.norm(vector)
+    return (vector / norm if norm else vector).astype(np.float32)
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
