@@ -42,7 +42,7 @@ class ApiServer:
         # Load (or build, about 3 s) general knowledge before the first recalculation needs it.
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
         self.models = ModelCache(store, background=self.background)
-        self.compass = CompassService(store, store.models_dir)
+        self.compass = CompassService(store, store.models_dir, self.background)
         self.meter = Meter(store)
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()
@@ -62,6 +62,7 @@ class ApiServer:
 
     def close(self) -> None:
         self.recalculator.stop()
+        self.compass.close()
         self.meter.flush()
 
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..jobs import BackgroundProvider
 from ..store import Store
 from .access import authenticate
 from .store import CompassStore
+from .work import CompassWork
 
 
 class CompassService:
     """Everything Compass requests share; one per server."""
 
-    def __init__(self, store: Store, models_dir: Path):
+    def __init__(self, store: Store, models_dir: Path, background: BackgroundProvider):
         self.base = store
         self.store = CompassStore(store)
         self.models_dir = Path(models_dir) / "compass"
         self.models_dir.mkdir(mode=0o700, exist_ok=True)
+        self.work = CompassWork(self.store, self.models_dir, background)
+
+    def close(self) -> None:
+        self.work.stop()
 
     def authenticate(self, authorization: str) -> str:
         return authenticate(self.base, authorization)

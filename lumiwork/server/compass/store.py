@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS compass_projects (
     project_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '', language TEXT NOT NULL, status TEXT NOT NULL,
     creator TEXT NOT NULL, created REAL NOT NULL, model_file TEXT, model_built REAL,
-    clustered_at REAL, messages_at_clustering INTEGER NOT NULL DEFAULT 0);
+    space_texts INTEGER NOT NULL DEFAULT 0, clustered_at REAL,
+    clustered_messages INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS compass_documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, project_id TEXT NOT NULL, text TEXT NOT NULL,
     label TEXT, dataset TEXT, language TEXT NOT NULL);
@@ -47,6 +48,11 @@ CREATE TABLE IF NOT EXISTS compass_usage (
     PRIMARY KEY (project_id, day, source));
 """
 DAY = 86400.0
+
+
+def usage_day(moment: float) -> float:
+    """Start of the usage day holding `moment`: days start at noon UTC (Compass's rule)."""
+    return (moment - DAY / 2) // DAY * DAY + DAY / 2
 
 
 def _row(row) -> dict | None:
@@ -224,7 +230,7 @@ class CompassStore:
                      message["timestamp"], json.dumps(message.get("info") or {}), message["sentiment"],
                      json.dumps(message["topics"]), message.get("cluster_topic"), message.get("centrality")))
                 ids.append(int(cursor.lastrowid or 0))
-            day = time.time() // DAY * DAY
+            day = usage_day(time.time())
             db.execute("INSERT INTO compass_usage VALUES (?, ?, 'api', ?) ON CONFLICT (project_id, day, "
                        "source) DO UPDATE SET count = count + excluded.count", (project_id, day, len(messages)))
         return ids
@@ -254,7 +260,7 @@ class CompassStore:
         return int(self.store.one("SELECT COUNT(*) AS n FROM compass_messages WHERE project_id = ?",
                                   (project_id,))["n"])
 
-    def assign_clusters(self, assignments: list[tuple[int | None, float | None, int]]) -> None:
+    def assign_clusters(self, assignments: Sequence[tuple[int | None, float | None, int]]) -> None:
         """(topic id, centrality, message id) for each message."""
         with self.store.transaction() as db:
             db.executemany("UPDATE compass_messages SET cluster_topic = ?, centrality = ? WHERE id = ?",

@@ -1,0 +1,175 @@
+"""p/classify/ (not saved) and p/messages/ (saved, classified, clustered)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from starlette.routing import Route
+
+from ...engine.text import SUPPORTED_LANGUAGES
+from ..http import LIMITS
+from .http import (
+    Answer,
+    CompassCall,
+    CompassError,
+    FieldErrors,
+    boolean_field,
+    compass_endpoint,
+    iso,
+    not_found,
+    text_field,
+    time_field,
+)
+from .projects import get_project
+
+
+def message_record(call: CompassCall, message: dict, topics: list[dict] | None = None,
+                   blocking: frozenset[int] = frozenset()) -> dict:
+    """A message as Compass shows it; `blocking` holds the ids of blocking topics
+    (a message in one of them is "blocked")."""
+    topics = topics if topics is not None else json.loads(message["topics"])
+    blocked = message.get("cluster_topic") in blocking
+    record = {
+        "text": message["text"], "language": message["language"], "source_id": message.get("source_id"),
+        "timestamp": iso(message.get("timestamp")), "blocked": blocked, "weight": message.get("weight", 1.0),
+        "info": json.loads(message["info"]) if isinstance(message.get("info"), str) else message.get("info") or {},
+        "sentiment": message["sentiment"], "topics": topics,
+    }
+    if message.get("id") is not None:
+        record = {"url": call.absolute(f"projects/{message['project_id']}/p/messages/{message['id']}/"),
+                  "id": message["id"], **record}
+    if message.get("centrality") is not None:
+        record["centrality"] = message["centrality"]
+    return record
+
+
+def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list[dict]:
+    """The messages of a request, validated completely before any is stored: one
+    JSON object, a JSON list of them, or form fields."""
+    items = call.body if isinstance(call.body, list) else [call.params.values]
+    if len(items) > LIMITS["documents per upload"]:
+        raise CompassError(413, {"detail": f"At most {LIMITS['documents per upload']} messages per request."})
+    messages, all_errors = [], []
+    for item in items:
+        errors = FieldErrors()
+        if not isinstance(item, dict):
+            all_errors.append({"non_field_errors": ["Expected a message object."]})
+            continue
+        text = text_field(errors, item, "text", required=True, limit="document text", multiline=True)
+        timestamp = time_field(errors, item, "timestamp", required=require_timestamp)
+        source_id = text_field(errors, item, "source_id", limit="subset name")
+        language = text_field(errors, item, "language", choices=SUPPORTED_LANGUAGES) or project["language"]
+        info = item.get("info") or {}
+        if not isinstance(info, dict):
+            errors.add("info", "Expected a JSON object.")
+        all_errors.append(errors.errors)
+        messages.append({"text": text or "", "timestamp": timestamp if timestamp is not None else time.time(),
+                         "source_id": source_id, "language": language, "info": info})
+    if any(all_errors):
+        raise CompassError(400, all_errors if isinstance(call.body, list) else all_errors[0])
+    if not messages:
+        raise CompassError(400, {"non_field_errors": ["No messages given."]})
+    return messages
+
+
+def _classified(call: CompassCall, project: dict, messages: list[dict]) -> None:
+    texts = [m["text"] for m in messages]
+    work = call.compass.work
+    for message, topics, sentiment in zip(messages, work.classify(project["project_id"], texts),
+                                          work.sentiment(texts, project["language"])):
+        message["topics"] = topics
+        message["sentiment"] = round(sentiment, 6)
+
+
+def classify(call: CompassCall) -> Any:
+    """Classify without saving. One message in, one out; a list in, a list out."""
+    project = get_project(call, "readwrite")
+    messages = _incoming(call, project, require_timestamp=False)
+    _classified(call, project, messages)
+    records = [message_record(call, m, m["topics"]) for m in messages]
+    return records if isinstance(call.body, list) else records[0]
+
+
+def message_filters(call: CompassCall) -> dict[str, Any]:
+    errors = FieldErrors()
+    values = dict(call.params.query_pairs)
+    filters = {"earliest": time_field(errors, values, "earliest"), "latest": time_field(errors, values, "latest")}
+    for name in ("older_than_id", "newer_than_id"):
+        value = values.get(name)
+        if value is not None:
+            if value.isascii() and value.isdigit() and len(value) < 18:
+                filters[name] = int(value)
+            else:
+                errors.add(name, "A valid integer is required.")
+    errors.raise_if_any()
+    return filters
+
+
+def add_messages(call: CompassCall) -> Answer:
+    """Store, classify and assign messages; with replace=true, the messages matching
+    the query's filters are replaced by these (in one transaction). Posting may
+    start a clustering, which runs in the background."""
+    project = get_project(call, "readwrite")
+    if project["status"] != "active":
+        raise CompassError(400, {"detail": "The project is inactive: it does not process new messages."})
+    messages = _incoming(call, project, require_timestamp=True)
+    replace = boolean_field(FieldErrors(), dict(call.params.query_pairs), "replace")
+    replaced = []
+    if replace:
+        replaced = [m["id"] for m in call.compass.store.messages(project["project_id"], columns="id",
+                                                                 **message_filters(call))]
+    _classified(call, project, messages)
+    for message, (topic_id, centrality) in zip(messages, call.compass.work.assign(project["project_id"],
+                                                                                   [m["text"] for m in messages])):
+        message["cluster_topic"], message["centrality"] = topic_id, centrality
+    ids = call.compass.store.add_messages(project["project_id"], messages, replace_ids=replaced)
+    if call.compass.work.clustering_due(project["project_id"]):
+        call.compass.work.submit_clustering(project["project_id"])
+    stored = [call.compass.store.message(project["project_id"], i) for i in ids]
+    blocking = blocking_topics(call, project["project_id"])
+    records = [message_record(call, m, blocking=blocking) for m in stored if m]
+    return Answer(records if isinstance(call.body, list) else records[0], 201)
+
+
+def list_messages(call: CompassCall) -> dict:
+    project = get_project(call)
+    messages = call.compass.store.messages(project["project_id"], **message_filters(call))
+    blocking = blocking_topics(call, project["project_id"])
+    return call.page(messages, lambda m: message_record(call, m, blocking=blocking))
+
+
+def _message(call: CompassCall, needed: str) -> dict:
+    project = get_project(call, needed)
+    text = call.path["message_id"]
+    message = None
+    if text.isascii() and text.isdigit() and len(text) < 18:
+        message = call.compass.store.message(project["project_id"], int(text))
+    if message is None:
+        raise not_found()
+    return message
+
+
+def read_message(call: CompassCall) -> dict:
+    message = _message(call, "read")
+    return message_record(call, message, blocking=blocking_topics(call, message["project_id"]))
+
+
+def blocking_topics(call: CompassCall, project_id: str) -> frozenset[int]:
+    return frozenset(t["id"] for t in call.compass.store.topics(project_id, blocking=True))
+
+
+def delete_message(call: CompassCall) -> Answer:
+    message = _message(call, "readwrite")
+    call.compass.store.delete_message(message["id"])
+    return Answer(status=204)
+
+
+P = "/projects/{project_id}/p/"
+routes = [
+    Route(P + "classify/", compass_endpoint(classify), methods=["POST"]),
+    Route(P + "messages/", compass_endpoint(list_messages), methods=["GET"]),
+    Route(P + "messages/", compass_endpoint(add_messages), methods=["POST"]),
+    Route(P + "messages/{message_id}/", compass_endpoint(read_message), methods=["GET"]),
+    Route(P + "messages/{message_id}/", compass_endpoint(delete_message), methods=["DELETE"]),
+]

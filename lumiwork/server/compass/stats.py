@@ -1,0 +1,205 @@
+"""p/stats/, p/usage/ and p/config/: message volume over time, message usage,
+and the project's configuration."""
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from starlette.routing import Route
+
+from .http import Answer, CompassCall, CompassError, FieldErrors, compass_endpoint, iso, not_found, parse_time
+from .projects import get_project
+from .work import CONFIG_DEFAULTS
+
+DEFAULT_INTERVAL = 300
+DEFAULT_BUCKETS = 120
+MAX_BUCKETS = 10_000
+
+
+def bucket_options(call: CompassCall) -> tuple[float, int, float]:
+    """(interval seconds, number of buckets, end time) from the query, with field errors."""
+    errors = FieldErrors()
+    values = dict(call.params.query_pairs)
+    interval, buckets, at_time = float(DEFAULT_INTERVAL), DEFAULT_BUCKETS, time.time()
+    try:
+        interval = float(values.get("interval", DEFAULT_INTERVAL))
+        if not 1 <= interval <= 366 * 86400:
+            raise ValueError
+    except ValueError:
+        errors.add("interval", "A number of seconds between 1 and a year is required.")
+    text = values.get("num_buckets", str(DEFAULT_BUCKETS))
+    if text.isascii() and text.isdigit() and 1 <= int(text[:6]) <= MAX_BUCKETS:
+        buckets = int(text)
+    else:
+        errors.add("num_buckets", f"An integer between 1 and {MAX_BUCKETS} is required.")
+    if "at_time" in values:
+        try:
+            at_time = parse_time(values["at_time"])
+        except ValueError as exc:
+            errors.add("at_time", str(exc))
+    errors.raise_if_any()
+    return interval, buckets, at_time
+
+
+def volume(timestamps: np.ndarray, sentiments: np.ndarray, weights: np.ndarray, interval: float,
+           buckets: int, at_time: float, sentiment_threshold: float, first_time: float | None) -> dict:
+    """Counts and sentiment per time bucket, and the rates at the end of the period.
+
+    timestamps, sentiments, weights: (messages,) arrays. Buckets run from
+    at_time - buckets * interval to at_time, earliest first; a bucket that ends before
+    the project's first message is null. velocity is the messages of the last bucket
+    per hour; acceleration the change of velocity from the bucket before, per hour.
+    """
+    start = at_time - buckets * interval
+    index = np.floor((timestamps - start) / interval).astype(np.int64)
+    inside = (index >= 0) & (index < buckets)
+    counts = np.bincount(index[inside], minlength=buckets)
+    sentiment_of = np.where(sentiments > sentiment_threshold, 2, np.where(sentiments < -sentiment_threshold, 0, 1))
+    by_sentiment = np.zeros((buckets, 3))
+    np.add.at(by_sentiment, (index[inside], sentiment_of[inside]), weights[inside])
+    hours = interval / 3600
+    velocity = counts[-1] / hours
+    previous = counts[-2] / hours if buckets > 1 else 0.0
+    exists = np.ones(buckets, dtype=bool)
+    if first_time is not None:
+        exists = start + (np.arange(buckets) + 1) * interval > first_time
+    else:
+        exists[:] = False
+    return {
+        "measurements": {"count": int(len(timestamps)), "velocity": round(float(velocity), 6),
+                         "acceleration": round(float((velocity - previous) / hours), 6)},
+        "time_buckets": {
+            "start_time": iso(start), "end_time": iso(at_time), "interval": interval,
+            "counts": [int(c) if e else None for c, e in zip(counts, exists)],
+            "sentiment_counts": [{"negative": round(float(n), 6), "neutral": round(float(m), 6),
+                                  "positive": round(float(p), 6)} if e else None
+                                 for (n, m, p), e in zip(by_sentiment, exists)],
+        },
+    }
+
+
+def message_volume(call: CompassCall, project_id: str, cluster_topic: int | None = None) -> dict:
+    interval, buckets, at_time = bucket_options(call)
+    rows = call.compass.store.messages(project_id, cluster_topic=cluster_topic,
+                                       columns="timestamp, sentiment, weight")
+    first = call.compass.store.messages(project_id, columns="MIN(timestamp) AS first")
+    array = np.array([(r["timestamp"], r["sentiment"], r["weight"]) for r in rows], dtype=np.float64).reshape(-1, 3)
+    threshold = float(call.compass.work.config(project_id)["sentiment_threshold"])
+    return volume(array[:, 0], array[:, 1], array[:, 2], interval, buckets, at_time, threshold,
+                  first[0]["first"] if first else None)
+
+
+def project_stats(call: CompassCall) -> dict:
+    project = get_project(call)
+    return message_volume(call, project["project_id"])
+
+
+# ---- usage ----------------------------------------------------------------------------------
+
+def _month_start(day: float) -> float:
+    moment = datetime.fromtimestamp(day, tz=UTC)
+    return datetime(moment.year, moment.month, 1, 12, tzinfo=UTC).timestamp()
+
+
+def usage_record(call: CompassCall, project_id: str, row: dict) -> dict:
+    return {"url": call.absolute(f"projects/{project_id}/p/usage/{int(row['day'])}-{row['source']}/"),
+            "source": row["source"], "start_time": iso(row["day"]), "count": row["count"]}
+
+
+def list_usage(call: CompassCall) -> list[dict]:
+    """Message usage per month: days start at noon (UTC), as the documents say."""
+    project = get_project(call)
+    errors = FieldErrors()
+    values = dict(call.params.query_pairs)
+    earliest = latest = None
+    for name in ("earliest", "latest"):
+        if name in values:
+            try:
+                moment = parse_time(values[name])
+                earliest, latest = (moment, latest) if name == "earliest" else (earliest, moment)
+            except ValueError as exc:
+                errors.add(name, str(exc))
+    errors.raise_if_any()
+    rows = call.compass.store.usage(project["project_id"], values.get("source"), earliest, latest)
+    months: dict[float, dict] = {}
+    for row in rows:
+        start = _month_start(row["day"])
+        month = months.setdefault(start, {"start_time": iso(start),
+                                          "month_name": calendar.month_name[datetime.fromtimestamp(start, UTC).month],
+                                          "total_counts": {}, "days": []})
+        month["total_counts"][row["source"]] = month["total_counts"].get(row["source"], 0) + row["count"]
+        month["days"].append(usage_record(call, project["project_id"], row))
+    return [months[start] for start in sorted(months)]
+
+
+def read_usage(call: CompassCall) -> dict:
+    project = get_project(call)
+    day, _, source = call.path["usage_id"].partition("-")
+    for row in call.compass.store.usage(project["project_id"], source or None):
+        if str(int(row["day"])) == day:
+            return usage_record(call, project["project_id"], row)
+    raise not_found()
+
+
+# ---- configuration --------------------------------------------------------------------------
+
+def list_config(call: CompassCall) -> dict:
+    project = get_project(call)
+    overridden = call.compass.store.config(project["project_id"])
+    return {"default": [{"key": k, "value": v} for k, v in CONFIG_DEFAULTS.items()],
+            "overridden": [{"key": k, "value": v} for k, v in overridden.items()]}
+
+
+def _key(call: CompassCall) -> str:
+    key = call.path["key"]
+    if key not in CONFIG_DEFAULTS:
+        raise not_found(f"No configuration key {key[:60]!r}; keys: {', '.join(CONFIG_DEFAULTS)}.")
+    return key
+
+
+def read_config(call: CompassCall) -> dict:
+    project = get_project(call)
+    key = _key(call)
+    return {"key": key, "value": call.compass.work.config(project["project_id"])[key]}
+
+
+def set_config(call: CompassCall) -> dict:
+    """A value of the default's type (number for numbers, list for lists)."""
+    project = get_project(call, "readwrite")
+    key = _key(call)
+    if "value" not in call.params.values:
+        raise CompassError(400, {"value": ["This field is required."]})
+    value: Any = call.params.json_value("value")
+    default = CONFIG_DEFAULTS[key]
+    if isinstance(default, list):
+        valid = isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value)
+    else:
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        if key == "sentiment_threshold":
+            valid = valid and value <= 1
+    if not valid:
+        kind = "a list of topic titles or ids" if isinstance(default, list) else "a non-negative number"
+        raise CompassError(400, {"value": [f"{key} must be {kind}."]})
+    call.compass.store.set_config(project["project_id"], key, value)
+    return {"key": key, "value": value}
+
+
+def unset_config(call: CompassCall) -> Answer:
+    project = get_project(call, "readwrite")
+    call.compass.store.unset_config(project["project_id"], _key(call))
+    return Answer(status=204)
+
+
+P = "/projects/{project_id}/p/"
+routes = [
+    Route(P + "stats/", compass_endpoint(project_stats), methods=["GET"]),
+    Route(P + "usage/", compass_endpoint(list_usage), methods=["GET"]),
+    Route(P + "usage/{usage_id}/", compass_endpoint(read_usage), methods=["GET"]),
+    Route(P + "config/", compass_endpoint(list_config), methods=["GET"]),
+    Route(P + "config/{key}/", compass_endpoint(read_config), methods=["GET"]),
+    Route(P + "config/{key}/", compass_endpoint(set_config), methods=["PUT"]),
+    Route(P + "config/{key}/", compass_endpoint(unset_config), methods=["DELETE"]),
+]

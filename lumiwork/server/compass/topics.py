@@ -1,0 +1,187 @@
+"""p/topics/ and p/topics_history/: the project's topics (the user's, and the
+`pending` ones clustering makes), their messages and measurements."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.routing import Route
+
+from .http import (
+    Answer,
+    CompassCall,
+    FieldErrors,
+    boolean_field,
+    compass_endpoint,
+    iso,
+    not_found,
+    text_field,
+    time_field,
+)
+from .messages import blocking_topics, message_filters, message_record
+from .projects import get_project
+from .stats import message_volume
+
+STATUSES = ("active", "inactive", "pending")
+
+
+def topic_record(call: CompassCall, topic: dict, with_stats: bool = False) -> dict:
+    base = f"projects/{topic['project_id']}/p/topics/{topic['id']}/"
+    volume = message_volume(call, topic["project_id"], cluster_topic=topic["id"]) if with_stats else None
+    if volume is None:
+        count = len(call.compass.store.messages(topic["project_id"], cluster_topic=topic["id"], columns="id"))
+        measurements: dict[str, Any] = {"count": count}
+    else:
+        measurements = {**volume["measurements"], "time_buckets": volume["time_buckets"]}
+    return {"url": call.absolute(base), "id": topic["id"], "title": topic["title"], "status": topic["status"],
+            "blocking": topic["blocking"], "created": iso(topic["created"]), "ended": iso(topic["ended"]),
+            "info": topic["info"], "clusters": topic["clusters"], "measurements": measurements,
+            "messages_url": call.absolute(base + "messages/")}
+
+
+def _terms_info(errors: FieldErrors, value: Any, required: bool) -> dict | None:
+    """info = {"terms": {word or phrase: weight in [0, 1]}}, from JSON or a JSON string."""
+    if value is None:
+        if required:
+            errors.add("info", "This field is required.")
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            errors.add("info", "Value must be valid JSON.")
+            return None
+    terms = value.get("terms") if isinstance(value, dict) else None
+    if not isinstance(terms, dict) or not terms:
+        errors.add("info", 'Expected {"terms": {"word or phrase": weight between 0 and 1, ...}}.')
+        return None
+    for term, weight in terms.items():
+        if (not isinstance(term, str) or not term.strip() or isinstance(weight, bool)
+                or not isinstance(weight, (int, float)) or not math.isfinite(weight) or not 0 <= weight <= 1):
+            errors.add("info", f"Term {str(term)[:40]!r} needs a weight between 0 and 1.")
+            return None
+    return {**value, "terms": {term: float(weight) for term, weight in terms.items()}}
+
+
+def _flag(call: CompassCall, name: str) -> bool | None:
+    values = dict(call.params.query_pairs)
+    return boolean_field(FieldErrors(), values, name) if name in values else None
+
+
+def list_topics(call: CompassCall) -> dict:
+    project = get_project(call)
+    status = call.params.string("status")
+    topics = call.compass.store.topics(project["project_id"], status=status, blocking=_flag(call, "blocking"))
+    stats = bool(_flag(call, "stats"))
+    return call.page(topics, lambda t: topic_record(call, t, stats))
+
+
+def create_topic(call: CompassCall) -> Answer:
+    project = get_project(call, "readwrite")
+    errors = FieldErrors()
+    values = call.params.values
+    title = text_field(errors, values, "title", required=True, limit="topic name")
+    info = _terms_info(errors, values.get("info"), required=True)
+    status = text_field(errors, values, "status", choices=STATUSES) or "active"
+    blocking = boolean_field(errors, values, "blocking")
+    errors.raise_if_any()
+    assert title and info
+    topic_id = call.compass.store.create_topic(project["project_id"], title, status, info, blocking)
+    return Answer(topic_record(call, call.compass.store.topic(project["project_id"], topic_id)), 201)
+
+
+def _topic(call: CompassCall, needed: str = "read") -> dict:
+    project = get_project(call, needed)
+    text = call.path["topic_id"]
+    topic = None
+    if text.isascii() and text.isdigit() and len(text) < 18:
+        topic = call.compass.store.topic(project["project_id"], int(text))
+    if topic is None:
+        raise not_found()
+    return topic
+
+
+def read_topic(call: CompassCall) -> dict:
+    return topic_record(call, _topic(call), bool(_flag(call, "stats")))
+
+
+def update_topic(call: CompassCall) -> dict:
+    topic = _topic(call, "readwrite")
+    errors = FieldErrors()
+    values = call.params.values
+    changes: dict[str, Any] = {}
+    title = text_field(errors, values, "title", limit="topic name")
+    if title:
+        changes["title"] = title
+    status = text_field(errors, values, "status", choices=("active", "inactive"))
+    if status:
+        changes["status"] = status
+    if "blocking" in values:
+        changes["blocking"] = int(boolean_field(errors, values, "blocking"))
+    if "info" in values:
+        info = _terms_info(errors, values["info"], required=True)
+        if info:
+            changes["info"] = info
+    errors.raise_if_any()
+    if changes:
+        call.compass.store.update_topic(topic["id"], **changes)
+    return topic_record(call, call.compass.store.topic(topic["project_id"], topic["id"]))
+
+
+def delete_topic(call: CompassCall) -> Answer:
+    """The topic leaves the project's topics; topics_history/ keeps it, with the time it ended."""
+    topic = _topic(call, "readwrite")
+    call.compass.store.end_topics([topic["id"]])
+    return Answer(status=204)
+
+
+def topic_messages(call: CompassCall) -> dict:
+    """The topic's messages, most central first; outliers (negative centrality) only
+    with outliers=true."""
+    topic = _topic(call)
+    messages = call.compass.store.messages(topic["project_id"], cluster_topic=topic["id"], **message_filters(call))
+    if not _flag(call, "outliers"):
+        messages = [m for m in messages if (m["centrality"] or 0) >= 0]
+    messages.sort(key=lambda m: -(m["centrality"] or 0))
+    blocking = blocking_topics(call, topic["project_id"])
+    return call.page(messages, lambda m: message_record(call, m, blocking=blocking))
+
+
+def topics_history(call: CompassCall) -> dict:
+    """Every topic the project ever had, newest first, filtered by when it was
+    created and when it ended (became inactive, was deleted or replaced)."""
+    project = get_project(call)
+    errors = FieldErrors()
+    values = dict(call.params.query_pairs)
+    bounds = {name: time_field(errors, values, name)
+              for name in ("earliest_created", "latest_created", "earliest_ended", "latest_ended")}
+    errors.raise_if_any()
+    topics = call.compass.store.topics(project["project_id"], status=values.get("status"),
+                                       blocking=_flag(call, "blocking"), include_deleted=True)
+
+    def keep(topic: dict) -> bool:
+        ended = topic["ended"]
+        checks = [(bounds["earliest_created"], topic["created"], 1), (bounds["latest_created"], topic["created"], -1),
+                  (bounds["earliest_ended"], ended, 1), (bounds["latest_ended"], ended, -1)]
+        for bound, moment, sign in checks:
+            if bound is None:
+                continue
+            if moment is None or (moment - bound) * sign < 0:
+                return False
+        return True
+
+    topics = sorted((t for t in topics if keep(t)), key=lambda t: -t["created"])
+    return call.page(topics, lambda t: topic_record(call, t))
+
+
+P = "/projects/{project_id}/p/"
+routes = [
+    Route(P + "topics/", compass_endpoint(list_topics), methods=["GET"]),
+    Route(P + "topics/", compass_endpoint(create_topic), methods=["POST"]),
+    Route(P + "topics/{topic_id}/", compass_endpoint(read_topic), methods=["GET"]),
+    Route(P + "topics/{topic_id}/", compass_endpoint(update_topic), methods=["PUT", "PATCH"]),
+    Route(P + "topics/{topic_id}/", compass_endpoint(delete_topic), methods=["DELETE"]),
+    Route(P + "topics/{topic_id}/messages/", compass_endpoint(topic_messages), methods=["GET"]),
+    Route(P + "topics_history/", compass_endpoint(topics_history), methods=["GET"]),
+]

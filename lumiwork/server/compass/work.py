@@ -1,0 +1,319 @@
+"""The engine work behind Compass: each project's semantic space, classifier
+builds (background jobs), classifying messages, message sentiment and the
+periodic clustering of messages into pending topics.
+
+A project's space is built from its documents and messages with the same engine
+as API v4 (background knowledge included). Each classifier version keeps the
+space it was built with, so a rebuild never changes the version that is
+classifying while it runs.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...engine import BuildError, Model, build_model
+from ...engine.classify import (
+    UNCLASSIFIED,
+    SentimentClassifier,
+    TopicClassifier,
+    TopicSyntaxError,
+    VotingClassifier,
+    classifier_from_data,
+    prepare,
+)
+from ...engine.classify.sentiment import WordScorer, normalize
+from ...engine.clustering import centrality, cluster_messages
+from ...engine.text import tokenize
+from ..jobs import BackgroundProvider
+from .store import CompassStore
+
+log = logging.getLogger(__name__)
+
+# Configuration keys (GET p/config/), their defaults, and what each means here.
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "assoc_axes": 150,
+    "assoc_min_tokens": 0,
+    "assoc_max_tokens": 10_000_000,
+    "assoc_min_messages": 0,
+    "partition_min_messages": 30,
+    "partition_max_messages": 5000,
+    "number_of_clusters": 8,
+    "number_of_discardable_clusters": 8,
+    "partition_min_lifetime": 7 * 86400,
+    "assoc_do_not_build_within": 0,
+    "assoc_force_build_after": 86400,
+    "partition_do_not_build_within": 60,
+    "partition_force_build_after": 3600,
+    "sentiment_threshold": 0.3,
+    "labels_for_clustering": [],
+}
+SPACE_MAX_TEXTS = 100_000
+# A message at least this close to a topic is one of its central messages.
+ASSIGN_THRESHOLD = 0.3
+MODEL_CACHE = 8
+
+
+class CompassWork:
+    """Spaces, classifier builds, classification and clustering for all projects."""
+
+    def __init__(self, store: CompassStore, models_dir: Path, background: BackgroundProvider):
+        self.store = store
+        self.models_dir = models_dir
+        self.background = background
+        self._models: OrderedDict[str, Model] = OrderedDict()
+        self._classifiers: dict[tuple[int, float], Any] = {}
+        self._lock = threading.RLock()
+        self._project_locks: dict[str, threading.Lock] = {}
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="lumiwork-compass", daemon=True)
+        self._thread.start()
+
+    # ---- configuration ----------------------------------------------------------------------
+    def config(self, project_id: str) -> dict[str, Any]:
+        return {**CONFIG_DEFAULTS, **self.store.config(project_id)}
+
+    # ---- spaces -----------------------------------------------------------------------------
+    def _project_lock(self, project_id: str) -> threading.Lock:
+        with self._lock:
+            return self._project_locks.setdefault(project_id, threading.Lock())
+
+    def model(self, model_file: str) -> Model:
+        with self._lock:
+            if model_file in self._models:
+                self._models.move_to_end(model_file)
+                return self._models[model_file]
+        model = Model.load(self.models_dir / model_file)
+        if model.background_key:
+            model.attach_background(self.background.get())
+        self._remember(model_file, model)
+        return model
+
+    def _remember(self, model_file: str, model: Model) -> None:
+        with self._lock:
+            self._models[model_file] = model
+            self._models.move_to_end(model_file)
+            while len(self._models) > MODEL_CACHE:
+                self._models.popitem(last=False)
+
+    def space(self, project_id: str, extra_texts: Sequence[str] = (), rebuild: bool = False) -> tuple[str, Model]:
+        """(model file, model) of the project's current space, built first if there is
+        none (from its documents and messages, or from `extra_texts` when it has neither)
+        or when `rebuild` is asked and the texts changed since the last build."""
+        with self._project_lock(project_id):
+            project = self.store.project(project_id)
+            if project is None:
+                raise BuildError("the project no longer exists")
+            texts = self._space_texts(project_id)
+            current = project["model_file"]
+            if current and (self.models_dir / current).is_file():
+                if not rebuild or project["space_texts"] == len(texts):
+                    return current, self.model(current)
+            texts = texts or [t for t in extra_texts if t.strip()]
+            if not texts:
+                raise BuildError("the project has no documents or messages to build its semantic space "
+                                 "from: add documents (POST p/documents/)")
+            model = build_model([{"_id": str(i), "text": t} for i, t in enumerate(texts)],
+                                background=self.background.get(), language=project["language"])
+            model_file = f"{project_id}-{int(time.time() * 1000)}.npz"
+            model.save(self.models_dir / model_file)
+            self._remember(model_file, model)
+            self.store.update_project(project_id, model_file=model_file, model_built=time.time(),
+                                      space_texts=len(texts))
+            return model_file, model
+
+    def _space_texts(self, project_id: str) -> list[str]:
+        docs = [d["text"] for d in self.store.documents(project_id)]
+        messages = [m["text"] for m in self.store.messages(project_id, columns="text")]
+        return (docs + messages)[:SPACE_MAX_TEXTS]
+
+    # ---- classifier builds --------------------------------------------------------------------
+    def submit_build(self, project_id: str, classifier_id: int) -> None:
+        self._queue.put(("build", project_id, classifier_id))
+
+    def submit_clustering(self, project_id: str) -> None:
+        self._queue.put(("cluster", project_id, None))
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Block until every queued job has run (tests, notebooks)."""
+        done = threading.Event()
+        self._queue.put(("mark", done, None))
+        done.wait(timeout)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            kind, first, second = item
+            try:
+                if kind == "build":
+                    self.build_classifier(first, second)
+                elif kind == "cluster":
+                    self.cluster(first)
+                elif kind == "mark":
+                    first.set()
+            except Exception:  # one failed job must never stop the worker
+                log.exception("Compass job %s for %s failed", kind, first)
+
+    def build_classifier(self, project_id: str, classifier_id: int) -> None:
+        """Build (or rebuild) one classifier; on failure the previous version, if any,
+        keeps classifying and `info.error` says what went wrong."""
+        record = self.store.classifier(project_id, classifier_id)
+        if record is None:
+            return
+        try:
+            model_file, model = self.space(project_id, rebuild=True)
+            classifier = self._make(project_id, record, model)
+        except (BuildError, ValueError, TopicSyntaxError) as exc:
+            info = {**record["info"], "error": str(exc)}
+            self.store.update_classifier(classifier_id, building_state="error", info=info)
+            return
+        info = {k: v for k, v in record["info"].items() if k != "error"}
+        if isinstance(classifier, SentimentClassifier) and classifier.domain_expansion:
+            info["domain_terms"] = classifier.domain_terms
+            info["term_conflicts"] = classifier.term_conflicts
+        if not isinstance(classifier, TopicClassifier):  # topic-based topics are the user's
+            self.store.set_classifier_topics(classifier_id, project_id, classifier.topic_names)
+        self.store.update_classifier(classifier_id, building_state="ready", info=info,
+                                     state={"model_file": model_file, "data": classifier.to_data()})
+
+    def _make(self, project_id: str, record: dict, model: Model):
+        info, kind = record["info"], record["type"]
+        options = {k: info[k] for k in ("threshold", "num_topics") if k in info}
+        if kind == "voting":
+            docs = [d for d in self.store.documents(project_id, dataset=record["dataset"]) if d["label"]]
+            if not docs:
+                raise ValueError("no labelled documents" + (f" in dataset {record['dataset']!r}"
+                                                            if record["dataset"] else "") + " to train on")
+            return VotingClassifier.train(model, [d["text"] for d in docs], [d["label"] for d in docs], **options)
+        if kind == "topic_based":
+            topics = [{"title": t["title"], "info": t["info"]}
+                      for t in self.store.classifier_topics(record["id"]) if t["status"] == "active"]
+            if not topics:
+                raise ValueError("the classifier has no active topics: add some (POST topics/)")
+            return TopicClassifier.build(model, topics, **options)
+        sentiment_options = {k: info[k] for k in ("combined_threshold", "positive_threshold",
+                                                   "negative_threshold", "topics", "wordlist",
+                                                   "domain_expansion", "max_expansion_terms",
+                                                   "domain_terms", "term_conflicts") if k in info}
+        return SentimentClassifier.build(model, kind, **sentiment_options)
+
+    def classifier(self, record: dict):
+        """The engine classifier of a ready record (cached per version)."""
+        key = (record["id"], record["last_update"])
+        with self._lock:
+            if key not in self._classifiers:
+                self._classifiers = {k: v for k, v in self._classifiers.items() if k[0] != record["id"]}
+                self._classifiers[key] = classifier_from_data(record["state"]["data"])
+            return self._classifiers[key]
+
+    # ---- classifying --------------------------------------------------------------------------
+    def classify(self, project_id: str, texts: list[str]) -> list[list[dict]]:
+        """Topics of each text from every active classifier that has a built version:
+        [{id, source, name, score}], UNCLASSIFIED (id None, score 0) where none passed."""
+        results: list[list[dict]] = [[] for _ in texts]
+        active = [c for c in self.store.classifiers(project_id) if c["status"] == "active" and c["state"]]
+        by_model: dict[str, list[dict]] = {}
+        for record in active:
+            by_model.setdefault(record["state"]["model_file"], []).append(record)
+        for model_file, records in by_model.items():
+            model = self.model(model_file)
+            messages = prepare(model, texts)
+            for record in records:
+                topic_ids = {t["title"]: t["id"] for t in self.store.classifier_topics(record["id"])}
+                for i, found in enumerate(self.classifier(record).classify(model, messages)):
+                    for topic in found:
+                        results[i].append({"id": topic_ids.get(topic.name) if topic.name != UNCLASSIFIED else None,
+                                           "source": record["name"], "name": topic.name,
+                                           "score": round(float(topic.score), 6)})
+        return results
+
+    def sentiment(self, texts: list[str], language: str) -> list[float]:
+        """Each message's sentiment in (-1, 1): the general lexicon's positive minus
+        negative valence, squashed as VADER squashes its compound score."""
+        scorer = WordScorer({}, language)
+        values = []
+        for text in texts:
+            valences = scorer.valences(tokenize(text, language))
+            values.append(float(normalize(sum(valences))) if valences else 0.0)
+        return values
+
+    # ---- clustering ---------------------------------------------------------------------------
+    def clustering_due(self, project_id: str) -> bool:
+        """Whether posting messages should start a clustering: enough messages, not
+        too soon after the last one, and enough new messages or time since."""
+        project = self.store.project(project_id)
+        if project is None:
+            return False
+        config = self.config(project_id)
+        count = self.store.message_count(project_id)
+        if count < config["partition_min_messages"]:
+            return False
+        if project["clustered_at"] is None:
+            return True
+        since = time.time() - project["clustered_at"]
+        if since < config["partition_do_not_build_within"]:
+            return False
+        new = count - project["clustered_messages"]
+        return new >= config["partition_min_messages"] or (new > 0 and since >= config["partition_force_build_after"])
+
+    def cluster(self, project_id: str) -> list[int]:
+        """Cluster the most recent messages; their clusters become `pending` topics that
+        replace the previous pending ones (which move to the project's history).
+        Active and inactive topics are kept. Returns the new topic ids."""
+        config = self.config(project_id)
+        recent = self.store.messages(project_id, columns="id, text")[: config["partition_max_messages"]]
+        if not recent:
+            return []
+        _, model = self.space(project_id, extra_texts=[m["text"] for m in recent])
+        vectors = prepare(model, [m["text"] for m in recent]).vectors
+        clusters = cluster_messages(model, vectors, int(config["number_of_clusters"]))
+        old_pending = [t["id"] for t in self.store.topics(project_id, status="pending")]
+        self.store.end_topics(old_pending[: int(config["number_of_discardable_clusters"])])
+        new_ids, assignments = [], []
+        for cluster in clusters:
+            topic_id = self.store.create_topic(
+                project_id, cluster.title, "pending", {"terms": cluster.terms},
+                clusters=[{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}])
+            new_ids.append(topic_id)
+            scores = centrality(vectors[cluster.members], cluster.centroid)
+            assignments += [(topic_id, float(s), recent[i]["id"]) for i, s in zip(cluster.members, scores)]
+        self.store.assign_clusters(assignments)
+        self.store.update_project(project_id, clustered_at=time.time(),
+                                  clustered_messages=self.store.message_count(project_id))
+        return new_ids
+
+    def assign(self, project_id: str, texts: list[str]) -> list[tuple[int | None, float | None]]:
+        """(topic id, centrality) of new messages: the nearest active or pending topic,
+        centrality = cosine - ASSIGN_THRESHOLD (negative: an outlier of that topic)."""
+        topics = [t for t in self.store.topics(project_id) if t["status"] in ("active", "pending")]
+        project = self.store.project(project_id)
+        if not topics or project is None or not project["model_file"]:
+            return [(None, None)] * len(texts)
+        model = self.model(project["model_file"])
+        matrix = np.stack([self.topic_vector(model, t) for t in topics])
+        cosines = prepare(model, texts).vectors @ matrix.T
+        best = cosines.argmax(axis=1)
+        return [(topics[b]["id"], round(float(row[b]) - ASSIGN_THRESHOLD, 6)) if np.any(row) else (None, None)
+                for b, row in zip(best, cosines)]
+
+    def topic_vector(self, model: Model, topic: dict) -> np.ndarray:
+        """A project topic's vector: its terms' vectors weighted by their weights."""
+        terms = (topic["info"] or {}).get("terms") or {}
+        vector = np.zeros(model.dimensions)
+        for text, weight in terms.items():
+            vector += float(weight) * model.vector_for_text(str(text))
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
