@@ -2,7 +2,16 @@
 one module per resource, Django-REST conventions (see http.py)."""
 from __future__ import annotations
 
-from . import classifiers, messages, projects, stats, tokens, topics, users
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
-routes = [*tokens.routes, *users.routes, *projects.routes, *classifiers.routes, *messages.routes,
-          *topics.routes, *stats.routes]
+from . import classifiers, messages, projects, stats, tokens, topics, users
+from .apidoc import DOCUMENTATION
+
+
+async def documentation(request) -> PlainTextResponse:
+    return PlainTextResponse(DOCUMENTATION)
+
+
+routes = [Route("/", documentation, methods=["GET"]), *tokens.routes, *users.routes, *projects.routes,
+          *classifiers.routes, *messages.routes, *topics.routes, *stats.routes]

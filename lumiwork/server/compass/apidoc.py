@@ -1,0 +1,120 @@
+"""The plain-text documentation served at GET /compass/api/: every endpoint, and
+each choice made where Luminoso's Compass documents were vague or disagreed."""
+from __future__ import annotations
+
+from .work import ASSIGN_THRESHOLD, CONFIG_DEFAULTS
+
+DOCUMENTATION = """\
+lumiwork local Compass API
+==========================
+
+Every path is under /compass/api/ and may end with or without a slash. The
+conventions are Compass's, not API v4's: JSON bodies without an envelope; lists
+are paginated as {count, next, previous, results} with at most 20 results a page
+(?page=N); 201 on create, 204 on delete; field errors as
+{"name": ["This field is required."]}; {"detail": "..."} for authentication,
+permission and not-found errors. Parameters: GET/DELETE in the query string;
+POST/PUT as a JSON body or form fields. Times are ISO 8601 or seconds since 1970;
+answers give ISO 8601 in UTC. Users, accounts and passwords are shared with the
+API v4 at /api/v4/.
+
+Authentication: POST login/ (username, password) gives the user's one token,
+valid for two weeks ("Authorization: Token <token>"); logging in again returns
+the same token until it expires. A password change or reset ends it.
+Permissions per account: read, readwrite, manage. The first user of a server is
+a site admin; only site admins create accounts and users.
+
+Endpoints (P = projects/<project_id>/p/)
+----------------------------------------
+POST login/                         username, password -> {token, user, expiration}
+GET  tokens/ ; GET, DELETE tokens/<token>/
+GET, POST accounts/ ; GET, PUT, DELETE accounts/<id>/
+GET, POST users/ ; GET, PUT, DELETE users/<email>/
+PUT  users/<email>/password/        password, old_password -> {token, user, expiration}
+POST users/<email>/password/reset/  -> {password} (temporary)
+GET, POST permissions/ ; GET, DELETE permissions/<id>/   user, account, level
+GET, POST projects/ ; GET, PUT, DELETE projects/<id>/    name, account, language, description, status
+GET, POST P documents/              text, label, dataset, language (one object or a list)
+GET, POST P classifiers/            name, type, status, dataset, info
+GET, PUT, DELETE P classifiers/<id>/
+POST P classifiers/<id>/rebuild/    dataset, domain_expansion, max_expansion_terms
+POST P classifiers/<id>/test/       [{text, label}] -> {accuracy, messages}
+GET, POST P classifiers/<id>/topics/ ; GET, PUT, DELETE P classifiers/<id>/topics/<id>/
+POST P classify/                    text, source_id (one or a list; not saved)
+GET, POST P messages/ ; GET, DELETE P messages/<id>/
+                                    filters: earliest, latest, older_than_id, newer_than_id;
+                                    POST with replace=true replaces the matching messages
+GET, POST P topics/ ; GET, PUT, DELETE P topics/<id>/    title, status, blocking, info
+GET  P topics/<id>/messages/        outliers, and the message filters
+GET  P topics_history/              earliest_created, latest_created, earliest_ended, latest_ended
+GET  P stats/                       interval, num_buckets, at_time
+GET  P usage/ ; GET P usage/<id>/   source, earliest, latest
+GET  P config/ ; GET, PUT, DELETE P config/<key>/
+
+Classifiers
+-----------
+Every classifier works on the project's semantic space, built by the same
+engine as API v4 (with its background knowledge) from the project's documents
+and messages. Builds run in the background: building_state is "building", then
+"ready" or "error" (info.error says why). A classifier is "inactive" until its
+first version is ready; during a rebuild the previous version keeps classifying.
+Scores are in [0, 1]; below the threshold (default 0.4) a classifier answers
+UNCLASSIFIED with score 0. Changing a classifier's info (PUT) rebuilds it.
+
+- voting: trained on the labelled documents (of `dataset`, if given): a soft vote
+  of logistic regression, a calibrated linear SVM and nearest centroid on the
+  semantic vectors, and logistic regression on term bags. Its topics are the labels.
+- topic_based: topics are boolean specifications: words or phrases joined by AND,
+  OR, NOT (upper case) and parentheses; no punctuation or quotes. Mixing AND and
+  OR without parentheses is refused (400, saying why). Operands match concepts
+  through the semantic space: "the boat crossed the stream" matches
+  "river OR water". AND is the minimum of its operands' scores, OR the maximum,
+  NOT one minus.
+- sentiment_combined (positive / negative / neutral), sentiment_split (positive,
+  negative) and sentiment_custom (your wordlist, scores in [-5, 5], and topics as
+  bands in [-1, 1]; "sentiment_wordlist" is accepted as its 2018 name): VADER's
+  lexicon (the vaderSentiment package, MIT licence). With domain_expansion, the
+  project's own terms near sentiment words join as info.domain_terms
+  (max_expansion_terms per polarity, default 200); terms near both polarities go
+  to info.term_conflicts and are not used. Both are editable with PUT info.
+
+Choices where the documents are vague or disagree
+-------------------------------------------------
+- Classifier topics live under their classifier
+  (P classifiers/<id>/topics/<id>/): the documents' "p//topics/<id>" would clash
+  with project topics at P topics/<id>/.
+- Topic specifications may be given as "info" (2019) or "clause" (2018).
+- A classifier's dataset may be given at the top level (2019) or in info (2018).
+- Sentiment classifiers need the project's semantic space too (to tokenize, and
+  for domain expansion): the space is built from documents, else messages, else
+  the first texts classified.
+- A new user gets a temporary password, shown once in the creation answer
+  ("password"), and must change it before doing anything else.
+- An account that still owns projects is not deleted (400).
+- Message "sentiment" is the general lexicon's score in (-1, 1), whatever
+  classifiers exist; stats count a message as positive above
+  config.sentiment_threshold, negative below its negative, neutral between.
+- Messages are assigned to the nearest active or pending project topic when
+  posted; "centrality" is the cosine with the topic minus {assign}, so
+  negative values are outliers (shown with outliers=true).
+- Clustering: when posted messages reach config.partition_min_messages and
+  enough new ones arrived since the last clustering (or
+  config.partition_force_build_after seconds passed), the most recent
+  config.partition_max_messages are clustered (k-means on their vectors) into
+  config.number_of_clusters pending topics titled by their characteristic
+  terms; the previous pending topics move to topics_history/.
+- velocity is the messages of the last time bucket per hour; acceleration the
+  change of velocity from the bucket before, per hour. Buckets before the
+  project's first message are null.
+- Usage days start at noon UTC; the only source here is "api".
+
+Configuration keys and defaults
+-------------------------------
+Used here: the partition_* keys (except partition_min_lifetime),
+number_of_clusters, number_of_discardable_clusters and sentiment_threshold. The
+assoc_* keys, partition_min_lifetime and labels_for_clustering are stored and
+shown but do not change anything yet (the space is rebuilt on each classifier
+build when the project's texts changed).
+{config}
+""".replace("{assign}", str(ASSIGN_THRESHOLD)).replace(
+    "{config}", "\n".join(f"{key:<32} {value}" for key, value in CONFIG_DEFAULTS.items()))
