@@ -50,6 +50,10 @@ GET  P topics_history/              earliest_created, latest_created, earliest_e
 GET  P stats/                       interval, num_buckets, at_time
 GET  P usage/ ; GET P usage/<id>/   source, earliest, latest
 GET  P config/ ; GET, PUT, DELETE P config/<key>/
+POST P match/                       lumiwork's own aid, not Compass's: topic (a boolean
+                                    specification), limit (20), threshold (0.4) -> the
+                                    recent messages that match, best first, with
+                                    each operand's score (why they match)
 
 Classifiers
 -----------

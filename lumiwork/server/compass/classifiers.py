@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.routing import Route
 
+from ...engine import BuildError
 from ...engine.classify import ALL, SentimentClassifier, TopicSyntaxError, parse_topic
 from .http import (
     Answer,
@@ -344,8 +345,36 @@ def delete_topic(call: CompassCall) -> Answer:
     return Answer(status=204)
 
 
+def match_topic(call: CompassCall) -> dict:
+    """lumiwork's own (not Compass's): score the project's recent messages against a
+    boolean topic without making a classifier, with each operand's score."""
+    project = get_project(call)
+    errors = FieldErrors()
+    values = call.params.values
+    expression = _expression(errors, "topic", values.get("topic"), "topic")
+    limit = values.get("limit", 20)
+    if isinstance(limit, str) and limit.isdigit():
+        limit = int(limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        errors.add("limit", "An integer between 1 and 1000 is required.")
+    threshold = values.get("threshold", 0.4)
+    try:
+        threshold = float(threshold)
+        if not 0 <= threshold <= 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.add("threshold", "A number between 0 and 1 is required.")
+    errors.raise_if_any()
+    assert expression
+    try:
+        return call.compass.work.match_topic(project["project_id"], expression, int(limit), float(threshold))
+    except BuildError as exc:
+        raise CompassError(400, {"detail": str(exc)}) from None
+
+
 C = "/projects/{project_id}/p/classifiers/"
 routes = [
+    Route("/projects/{project_id}/p/match/", compass_endpoint(match_topic), methods=["POST"]),
     Route(C, compass_endpoint(list_classifiers), methods=["GET"]),
     Route(C, compass_endpoint(create_classifier), methods=["POST"]),
     Route(C + "{classifier_id}/", compass_endpoint(read_classifier), methods=["GET"]),

@@ -23,10 +23,12 @@ import numpy as np
 from ...engine import BuildError, Model, build_model
 from ...engine.classify import (
     UNCLASSIFIED,
+    Calibration,
     SentimentClassifier,
     TopicClassifier,
     TopicSyntaxError,
     VotingClassifier,
+    calibrate,
     classifier_from_data,
     prepare,
 )
@@ -71,6 +73,7 @@ class CompassWork:
         self.background = background
         self._models: OrderedDict[str, Model] = OrderedDict()
         self._classifiers: dict[tuple[int, float], Any] = {}
+        self._calibrations: dict[str, Calibration] = {}
         self._lock = threading.RLock()
         self._project_locks: dict[str, threading.Lock] = {}
         self._queue: queue.Queue = queue.Queue()
@@ -308,6 +311,33 @@ class CompassWork:
         best = cosines.argmax(axis=1)
         return [(topics[b]["id"], round(float(row[b]) - ASSIGN_THRESHOLD, 6)) if np.any(row) else (None, None)
                 for b, row in zip(best, cosines)]
+
+    def match_topic(self, project_id: str, expression: str, limit: int, threshold: float) -> dict:
+        """The project's most recent messages scored against one boolean topic, with each
+        operand's score (why a message matches): lumiwork's own aid for writing topics."""
+        config = self.config(project_id)
+        recent = self.store.messages(project_id, columns="id, text, timestamp")[: config["partition_max_messages"]]
+        model_file, model = self.space(project_id, extra_texts=[m["text"] for m in recent] or [expression])
+        with self._lock:
+            calibration = self._calibrations.get(model_file)
+        if calibration is None:
+            calibration = calibrate(model)
+            with self._lock:
+                self._calibrations[model_file] = calibration
+        classifier = TopicClassifier([{"title": "topic", "info": expression}], calibration, threshold)
+        messages = prepare(model, [m["text"] for m in recent])
+        by_operand = classifier.operand_scores(model, messages) if recent else np.zeros((0, 0))
+        scores = classifier.scores(model, messages)[:, 0] if recent else np.zeros(0)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold]
+        return {
+            "topic": expression, "operands": classifier.operands,
+            "unknown_operands": classifier.unknown_operands(model), "count": len(order),
+            "results": [{"id": recent[i]["id"], "text": recent[i]["text"], "timestamp": recent[i]["timestamp"],
+                         "score": round(float(scores[i]), 6),
+                         "operand_scores": {op: round(float(by_operand[i, j]), 6)
+                                            for j, op in enumerate(classifier.operands)}}
+                        for i in order[:limit]],
+        }
 
     def topic_vector(self, model: Model, topic: dict) -> np.ndarray:
         """A project topic's vector: its terms' vectors weighted by their weights."""

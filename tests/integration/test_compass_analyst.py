@@ -1,0 +1,104 @@
+"""The analyst's side of Compass against a real server: the client (login, pages,
+one-line errors), DataFrames, figures, and the live topic matcher widget."""
+import socket
+import time
+
+import pandas as pd
+import pytest
+
+from lumiwork.client import LuminosoClientError, LuminosoConnectionError
+from lumiwork.compass import CompassClient, frames, plots, widgets
+from lumiwork.datasets import siddhartha
+from lumiwork.server import EmbeddedServer
+
+ADMIN, PASSWORD = "analyst@example.com", "compass analyst password"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compass-analyst")
+    with EmbeddedServer(folder / "data", token_file=folder / "tokens.json", username=ADMIN,
+                        password=PASSWORD) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return CompassClient.connect(server.url.replace("/api/v4/", "/compass/api/"), username=ADMIN,
+                                 password=PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def project_id(server, client, siddhartha_path):
+    """Messages over six hours from Siddhartha's chapters 8 and 9, one topic-based
+    classifier (water / money) and one sentiment classifier."""
+    created = client.post("projects/", name="stream", account=server.setup.account_id, language="en")
+    path = client.project_path(created["id"])
+    docs = siddhartha(siddhartha_path)
+    chosen = [d for d in docs if d["subsets"][0].startswith(("Chapter 8", "Chapter 9"))][:120]
+    start = time.time() - 6 * 3600
+    # the space is built from the project's texts: one message before any classifier
+    client.post(path + "messages/", [{"text": chosen[0]["text"], "timestamp": start}])
+    client.post(path + "classifiers/", {"name": "things", "type": "topic_based", "status": "active",
+                                        "info": {"topics": [{"title": "water", "info": "river OR water"},
+                                                            {"title": "money", "info": "money OR merchant"}]}})
+    client.post(path + "classifiers/", {"name": "mood", "type": "sentiment_combined", "status": "active"})
+    client.wait_for_classifiers(created["id"])
+    client.post(path + "messages/", [{"text": d["text"], "timestamp": start + 60 + i * 170}
+                                     for i, d in enumerate(chosen[1:])])
+    return created["id"]
+
+
+def test_client_pages_and_errors(server, client, project_id):
+    messages = list(client.iterate(client.project_path(project_id) + "messages/"))
+    assert len(messages) == 120 and len({m["id"] for m in messages}) == 120
+    with pytest.raises(LuminosoClientError) as info:
+        client.post("projects/", name="", account=server.setup.account_id)
+    text = str(info.value)
+    assert "\n" not in text and "name:" in text and "language: This field is required." in text
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/compass/api/"
+    with pytest.raises(LuminosoConnectionError, match="lumiwork serve"):
+        CompassClient(dead, "token").get("projects/")
+
+
+def test_frames(client, project_id):
+    table = frames.classifiers(client, project_id)
+    assert list(table["name"]) == ["things", "mood"] and set(table["building_state"]) == {"ready"}
+    messages = frames.messages(client, project_id)
+    assert len(messages) == 120 and messages["timestamp"].is_monotonic_increasing
+    assert str(messages["timestamp"].dt.tz) == "UTC" and messages["sentiment"].between(-1, 1).all()
+    long = frames.message_topics(client, project_id)
+    assert set(long["source"]) == {"things", "mood"}
+    assert (long.groupby("source")["message_id"].nunique() == 119).all()  # all but the first
+    volume = frames.topic_volume(long, "things", "1h")
+    assert isinstance(volume.index, pd.DatetimeIndex) and volume.to_numpy().sum() == 119
+    assert "water" in volume.columns
+    stats, measurements = frames.stats(client, project_id, interval=3600, num_buckets=8)
+    assert len(stats) == 8 and stats["count"].sum() == 120 and measurements["count"] == 120
+    assert stats["count"].isna().sum() >= 1  # buckets before the first message are empty
+
+
+def test_figures(client, project_id):
+    long = frames.message_topics(client, project_id)
+    volume = frames.topic_volume(long, "things", "1h")
+    bars = plots.volume_figure(volume).to_dict()
+    assert {trace["name"] for trace in bars["data"]} == set(volume.columns)
+    assert sum(sum(trace["y"]) for trace in bars["data"]) == 119
+    stats, _ = frames.stats(client, project_id, interval=3600, num_buckets=8)
+    areas = plots.sentiment_figure(stats).to_dict()
+    assert [t["name"] for t in areas["data"]] == ["negative", "neutral", "positive"]
+    assert all(t["stackgroup"] == "sentiment" for t in areas["data"])
+
+
+def test_topic_matcher_shows_matches_and_why(client, project_id):
+    panel = widgets.topic_matcher(client, project_id, topic="river OR water", limit=5)
+    result, message = panel.children[2], panel.children[1]
+    assert message.value == "" and "<th>river</th>" in result.value and "<th>water</th>" in result.value
+    assert "matching message(s)" in result.value
+    text = panel.children[0].children[0]
+    text.value = "ale OR beer AND NOT porter"
+    assert result.value == "" and "parentheses" in message.value
+    text.value = "money"
+    assert message.value == "" and "<th>money</th>" in result.value
