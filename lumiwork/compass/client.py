@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 
@@ -17,7 +18,7 @@ from ..client import (
     LuminosoServerError,
     LuminosoTimeoutError,
 )
-from ..config import DEFAULT_HOST, DEFAULT_PORT
+from ..config import DEFAULT_HOST, DEFAULT_PORT, read_tokens
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -62,14 +63,18 @@ class CompassClient:
     @classmethod
     def connect(cls, url: str | None = None, username: str | None = None, password: str | None = None,
                 token: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CompassClient:
-        """Log in with a token ($LUMIWORK_COMPASS_TOKEN) or a username and password, at
-        `url` ($LUMIWORK_COMPASS_URL, else the local server)."""
+        """Log in with a token ($LUMIWORK_COMPASS_TOKEN), a username and password, or the
+        token `lumiwork serve` saved for that server (lumiwork's servers share users and
+        tokens between API v4 and Compass), at `url` ($LUMIWORK_COMPASS_URL, else the
+        local server)."""
         url = url or os.environ.get("LUMIWORK_COMPASS_URL") or local_compass_url()
         token = token or os.environ.get("LUMIWORK_COMPASS_TOKEN")
+        if token is None and username is None:
+            token = read_tokens().get(urlparse(url).netloc)
         if token is None:
             if username is None:
-                raise LuminosoAuthError(f"give a token or a username to log in to {url} "
-                                        "(or set LUMIWORK_COMPASS_TOKEN)")
+                raise LuminosoAuthError(f"no token for {url}: give a token or a username, set "
+                                        "LUMIWORK_COMPASS_TOKEN, or start the server with `lumiwork serve`")
             if password is None:
                 from getpass import getpass
 

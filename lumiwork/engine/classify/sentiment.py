@@ -292,7 +292,10 @@ class SentimentClassifier:
         """(messages, topics) in [0, 1]: combined -> max(c, 0), max(-c, 0), 1 - |c| for the
         compound c; split -> positive and negative scores; custom -> |c| for each band
         holding c (0 for the others)."""
-        positive, negative, compound = self.polarity(model, texts).T
+        return self._scores_of(self.polarity(model, texts))
+
+    def _scores_of(self, polarity: np.ndarray) -> np.ndarray:
+        positive, negative, compound = polarity.T
         if self.kind == "sentiment_combined":
             return np.column_stack([np.maximum(compound, 0), np.maximum(-compound, 0), 1 - np.abs(compound)])
         if self.kind == "sentiment_split":
@@ -306,8 +309,8 @@ class SentimentClassifier:
         negative_threshold, possibly both, else UNCLASSIFIED; custom: every band holding
         the compound, UNCLASSIFIED for a message without sentiment-bearing words."""
         messages = prepare(model, texts)
-        polarity = self.polarity(model, messages)
-        scores = self.scores(model, messages)
+        polarity = self.polarity(model, messages)  # once: scoring words is most of the cost
+        scores = self._scores_of(polarity)
         return [self._assign(polarity[i], scores[i]) for i in range(len(messages))]
 
     def _assign(self, polarity: np.ndarray, scores: np.ndarray) -> list[TopicScore]:

@@ -73,20 +73,18 @@ def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list
     return messages
 
 
-def _classified(call: CompassCall, project: dict, messages: list[dict]) -> None:
-    texts = [m["text"] for m in messages]
-    work = call.compass.work
-    for message, topics, sentiment in zip(messages, work.classify(project["project_id"], texts),
-                                          work.sentiment(texts, project["language"])):
-        message["topics"] = topics
-        message["sentiment"] = round(sentiment, 6)
+def _classified(call: CompassCall, project: dict, messages: list[dict], assign: bool) -> None:
+    results = call.compass.work.process(project["project_id"], [m["text"] for m in messages],
+                                        project["language"], assign)
+    for message, result in zip(messages, results):
+        message.update(result)
 
 
 def classify(call: CompassCall) -> Any:
     """Classify without saving. One message in, one out; a list in, a list out."""
     project = get_project(call, "readwrite")
     messages = _incoming(call, project, require_timestamp=False)
-    _classified(call, project, messages)
+    _classified(call, project, messages, assign=False)
     records = [message_record(call, m, m["topics"]) for m in messages]
     return records if isinstance(call.body, list) else records[0]
 
@@ -119,16 +117,13 @@ def add_messages(call: CompassCall) -> Answer:
     if replace:
         replaced = [m["id"] for m in call.compass.store.messages(project["project_id"], columns="id",
                                                                  **message_filters(call))]
-    _classified(call, project, messages)
-    for message, (topic_id, centrality) in zip(messages, call.compass.work.assign(project["project_id"],
-                                                                                   [m["text"] for m in messages])):
-        message["cluster_topic"], message["centrality"] = topic_id, centrality
+    _classified(call, project, messages, assign=True)
     ids = call.compass.store.add_messages(project["project_id"], messages, replace_ids=replaced)
     if call.compass.work.clustering_due(project["project_id"]):
         call.compass.work.submit_clustering(project["project_id"])
-    stored = [call.compass.store.message(project["project_id"], i) for i in ids]
     blocking = blocking_topics(call, project["project_id"])
-    records = [message_record(call, m, blocking=blocking) for m in stored if m]
+    records = [message_record(call, {**m, "id": i, "project_id": project["project_id"]}, m["topics"], blocking)
+               for m, i in zip(messages, ids)]
     return Answer(records if isinstance(call.body, list) else records[0], 201)
 
 
@@ -161,7 +156,7 @@ def blocking_topics(call: CompassCall, project_id: str) -> frozenset[int]:
 
 def delete_message(call: CompassCall) -> Answer:
     message = _message(call, "readwrite")
-    call.compass.store.delete_message(message["id"])
+    call.compass.store.delete_message(message["project_id"], message["id"])
     return Answer(status=204)
 
 

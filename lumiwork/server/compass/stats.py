@@ -44,30 +44,28 @@ def bucket_options(call: CompassCall) -> tuple[float, int, float]:
     return interval, buckets, at_time
 
 
-def volume(timestamps: np.ndarray, sentiments: np.ndarray, weights: np.ndarray, interval: float,
-           buckets: int, at_time: float, sentiment_threshold: float, first_time: float | None) -> dict:
+def volume(columns: np.ndarray, interval: float, buckets: int, at_time: float, threshold: float) -> dict:
     """Counts and sentiment per time bucket, and the rates at the end of the period.
 
-    timestamps, sentiments, weights: (messages,) arrays. Buckets run from
-    at_time - buckets * interval to at_time, earliest first; a bucket that ends before
-    the project's first message is null. velocity is the messages of the last bucket
+    columns: (messages, >= 3) timestamp, sentiment, weight. Buckets run from
+    at_time - buckets * interval to at_time, earliest first; a bucket that ends
+    before the first message is null. velocity is the messages of the last bucket
     per hour; acceleration the change of velocity from the bucket before, per hour.
+    A message is positive above `threshold`, negative below its negative.
     """
+    timestamps, sentiments, weights = columns[:, 0], columns[:, 1], columns[:, 2]
     start = at_time - buckets * interval
-    index = np.floor((timestamps - start) / interval).astype(np.int64)
+    index = np.floor((timestamps - start) / interval)
     inside = (index >= 0) & (index < buckets)
-    counts = np.bincount(index[inside], minlength=buckets)
-    sentiment_of = np.where(sentiments > sentiment_threshold, 2, np.where(sentiments < -sentiment_threshold, 0, 1))
-    by_sentiment = np.zeros((buckets, 3))
-    np.add.at(by_sentiment, (index[inside], sentiment_of[inside]), weights[inside])
+    index = index[inside].astype(np.int64)
+    counts = np.bincount(index, minlength=buckets)
+    polarity = np.where(sentiments > threshold, 2, np.where(sentiments < -threshold, 0, 1))[inside]
+    by_sentiment = np.bincount(index * 3 + polarity, weights=weights[inside], minlength=buckets * 3).reshape(buckets, 3)
     hours = interval / 3600
     velocity = counts[-1] / hours
     previous = counts[-2] / hours if buckets > 1 else 0.0
-    exists = np.ones(buckets, dtype=bool)
-    if first_time is not None:
-        exists = start + (np.arange(buckets) + 1) * interval > first_time
-    else:
-        exists[:] = False
+    ends = start + (np.arange(buckets) + 1) * interval
+    exists = ends > timestamps.min() if len(timestamps) else np.zeros(buckets, dtype=bool)
     return {
         "measurements": {"count": int(len(timestamps)), "velocity": round(float(velocity), 6),
                          "acceleration": round(float((velocity - previous) / hours), 6)},
@@ -83,13 +81,11 @@ def volume(timestamps: np.ndarray, sentiments: np.ndarray, weights: np.ndarray, 
 
 def message_volume(call: CompassCall, project_id: str, cluster_topic: int | None = None) -> dict:
     interval, buckets, at_time = bucket_options(call)
-    rows = call.compass.store.messages(project_id, cluster_topic=cluster_topic,
-                                       columns="timestamp, sentiment, weight")
-    first = call.compass.store.messages(project_id, columns="MIN(timestamp) AS first")
-    array = np.array([(r["timestamp"], r["sentiment"], r["weight"]) for r in rows], dtype=np.float64).reshape(-1, 3)
     threshold = float(call.compass.work.config(project_id)["sentiment_threshold"])
-    return volume(array[:, 0], array[:, 1], array[:, 2], interval, buckets, at_time, threshold,
-                  first[0]["first"] if first else None)
+    columns = call.compass.work.message_columns(project_id)
+    if cluster_topic is not None:
+        columns = columns[columns[:, 3] == cluster_topic]
+    return volume(columns, interval, buckets, at_time, threshold)
 
 
 def project_stats(call: CompassCall) -> dict:

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS compass_projects (
     description TEXT NOT NULL DEFAULT '', language TEXT NOT NULL, status TEXT NOT NULL,
     creator TEXT NOT NULL, created REAL NOT NULL, model_file TEXT, model_built REAL,
     space_texts INTEGER NOT NULL DEFAULT 0, clustered_at REAL,
-    clustered_messages INTEGER NOT NULL DEFAULT 0);
+    clustered_messages INTEGER NOT NULL DEFAULT 0, messages_version INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS compass_documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, project_id TEXT NOT NULL, text TEXT NOT NULL,
     label TEXT, dataset TEXT, language TEXT NOT NULL);
@@ -230,6 +230,7 @@ class CompassStore:
                      message["timestamp"], json.dumps(message.get("info") or {}), message["sentiment"],
                      json.dumps(message["topics"]), message.get("cluster_topic"), message.get("centrality")))
                 ids.append(int(cursor.lastrowid or 0))
+            self._bump(db, project_id)
             day = usage_day(time.time())
             db.execute("INSERT INTO compass_usage VALUES (?, ?, 'api', ?) ON CONFLICT (project_id, day, "
                        "source) DO UPDATE SET count = count + excluded.count", (project_id, day, len(messages)))
@@ -252,19 +253,40 @@ class CompassStore:
         return _row(self.store.one("SELECT * FROM compass_messages WHERE project_id = ? AND id = ?",
                                    (project_id, message_id)))
 
-    def delete_message(self, message_id: int) -> None:
+    def delete_message(self, project_id: str, message_id: int) -> None:
         with self.store.transaction() as db:
             db.execute("DELETE FROM compass_messages WHERE id = ?", (message_id,))
+            self._bump(db, project_id)
+
+    @staticmethod
+    def _bump(db, project_id: str) -> None:
+        """Mark the project's messages changed (readers cache columns by this version)."""
+        db.execute("UPDATE compass_projects SET messages_version = messages_version + 1 WHERE project_id = ?",
+                   (project_id,))
+
+    def message_columns(self, project_id: str) -> tuple[int, list[tuple]]:
+        """(version, [(timestamp, sentiment, weight, cluster_topic)]) of every message."""
+        with self.store.transaction() as db:  # one snapshot: version and rows agree
+            version = db.execute("SELECT messages_version FROM compass_projects WHERE project_id = ?",
+                                 (project_id,)).fetchone()
+            rows = db.execute("SELECT timestamp, sentiment, weight, cluster_topic FROM compass_messages "
+                              "WHERE project_id = ?", (project_id,)).fetchall()
+        return (version[0] if version else -1), [tuple(r) for r in rows]
+
+    def messages_version(self, project_id: str) -> int:
+        row = self.store.one("SELECT messages_version FROM compass_projects WHERE project_id = ?", (project_id,))
+        return int(row["messages_version"]) if row else -1
 
     def message_count(self, project_id: str) -> int:
         return int(self.store.one("SELECT COUNT(*) AS n FROM compass_messages WHERE project_id = ?",
                                   (project_id,))["n"])
 
-    def assign_clusters(self, assignments: Sequence[tuple[int | None, float | None, int]]) -> None:
+    def assign_clusters(self, project_id: str, assignments: Sequence[tuple[int | None, float | None, int]]) -> None:
         """(topic id, centrality, message id) for each message."""
         with self.store.transaction() as db:
             db.executemany("UPDATE compass_messages SET cluster_topic = ?, centrality = ? WHERE id = ?",
                            assignments)
+            self._bump(db, project_id)
 
     # ---- project topics ---------------------------------------------------------------------
     def create_topic(self, project_id: str, title: str, status: str, info: dict, blocking: bool = False,
@@ -315,6 +337,9 @@ class CompassStore:
                            [(now, topic_id) for topic_id in topic_ids])
             db.executemany("UPDATE compass_messages SET cluster_topic = NULL, centrality = NULL "
                            "WHERE cluster_topic = ?", [(topic_id,) for topic_id in topic_ids])
+            db.execute("UPDATE compass_projects SET messages_version = messages_version + 1 WHERE project_id IN "
+                       f"(SELECT project_id FROM compass_topics WHERE id IN ({','.join('?' * len(topic_ids))}))",
+                       list(topic_ids))
 
     # ---- configuration and usage ------------------------------------------------------------
     def config(self, project_id: str) -> dict[str, Any]:

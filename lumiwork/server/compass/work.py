@@ -24,6 +24,7 @@ from ...engine import BuildError, Model, build_model
 from ...engine.classify import (
     UNCLASSIFIED,
     Calibration,
+    Messages,
     SentimentClassifier,
     TopicClassifier,
     TopicSyntaxError,
@@ -74,6 +75,7 @@ class CompassWork:
         self._models: OrderedDict[str, Model] = OrderedDict()
         self._classifiers: dict[tuple[int, float], Any] = {}
         self._calibrations: dict[str, Calibration] = {}
+        self._columns: dict[str, tuple[int, np.ndarray]] = {}
         self._lock = threading.RLock()
         self._project_locks: dict[str, threading.Lock] = {}
         self._queue: queue.Queue = queue.Queue()
@@ -223,33 +225,51 @@ class CompassWork:
             return self._classifiers[key]
 
     # ---- classifying --------------------------------------------------------------------------
-    def classify(self, project_id: str, texts: list[str]) -> list[list[dict]]:
-        """Topics of each text from every active classifier that has a built version:
-        [{id, source, name, score}], UNCLASSIFIED (id None, score 0) where none passed."""
-        results: list[list[dict]] = [[] for _ in texts]
+    def process(self, project_id: str, texts: list[str], language: str, assign: bool) -> list[dict]:
+        """For each text: "topics" from every active classifier with a built version
+        ([{id, source, name, score}], UNCLASSIFIED with id None and score 0 where none
+        passed), "sentiment", and with `assign` the nearest project topic
+        ("cluster_topic", "centrality"). Each text is tokenized once per space, not
+        once per classifier (measured: three passes cost 40% of a 1,000-message post)."""
+        prepared: dict[str, Messages] = {}
+
+        def messages_for(model_file: str, model: Model) -> Messages:
+            if model_file not in prepared:
+                prepared[model_file] = prepare(model, texts)
+            return prepared[model_file]
+
+        results: list[dict] = [{"topics": []} for _ in texts]
         active = [c for c in self.store.classifiers(project_id) if c["status"] == "active" and c["state"]]
-        by_model: dict[str, list[dict]] = {}
         for record in active:
-            by_model.setdefault(record["state"]["model_file"], []).append(record)
-        for model_file, records in by_model.items():
+            model_file = record["state"]["model_file"]
             model = self.model(model_file)
-            messages = prepare(model, texts)
-            for record in records:
-                topic_ids = {t["title"]: t["id"] for t in self.store.classifier_topics(record["id"])}
-                for i, found in enumerate(self.classifier(record).classify(model, messages)):
-                    for topic in found:
-                        results[i].append({"id": topic_ids.get(topic.name) if topic.name != UNCLASSIFIED else None,
-                                           "source": record["name"], "name": topic.name,
-                                           "score": round(float(topic.score), 6)})
+            topic_ids = {t["title"]: t["id"] for t in self.store.classifier_topics(record["id"])}
+            found_all = self.classifier(record).classify(model, messages_for(model_file, model))
+            for result, found in zip(results, found_all):
+                for topic in found:
+                    result["topics"].append({"id": topic_ids.get(topic.name) if topic.name != UNCLASSIFIED else None,
+                                             "source": record["name"], "name": topic.name,
+                                             "score": round(float(topic.score), 6)})
+        project = self.store.project(project_id)
+        current = project["model_file"] if project else None
+        if current and (assign or not prepared):
+            messages_for(current, self.model(current))
+        tokens = next(iter(prepared.values())).tokens if prepared else [tokenize(t, language) for t in texts]
+        for result, sentiment in zip(results, self.sentiment(tokens, language)):
+            result["sentiment"] = round(sentiment, 6)
+        if assign:
+            places = (self._assign(project_id, prepared[current]) if current else [(None, None)] * len(texts))
+            for result, (topic_id, centrality_value) in zip(results, places):
+                result["cluster_topic"], result["centrality"] = topic_id, centrality_value
         return results
 
-    def sentiment(self, texts: list[str], language: str) -> list[float]:
-        """Each message's sentiment in (-1, 1): the general lexicon's positive minus
-        negative valence, squashed as VADER squashes its compound score."""
+    def sentiment(self, tokens: list[list], language: str) -> list[float]:
+        """Each message's sentiment in (-1, 1) from its tokens: the general lexicon's
+        positive minus negative valence, squashed as VADER squashes its compound score."""
         scorer = WordScorer({}, language)
         values = []
-        for text in texts:
-            valences = scorer.valences(tokenize(text, language))
+        for found in tokens:
+            valences = scorer.valences(found)
             values.append(float(normalize(sum(valences))) if valences else 0.0)
         return values
 
@@ -293,21 +313,21 @@ class CompassWork:
             new_ids.append(topic_id)
             scores = centrality(vectors[cluster.members], cluster.centroid)
             assignments += [(topic_id, float(s), recent[i]["id"]) for i, s in zip(cluster.members, scores)]
-        self.store.assign_clusters(assignments)
+        self.store.assign_clusters(project_id, assignments)
         self.store.update_project(project_id, clustered_at=time.time(),
                                   clustered_messages=self.store.message_count(project_id))
         return new_ids
 
-    def assign(self, project_id: str, texts: list[str]) -> list[tuple[int | None, float | None]]:
+    def _assign(self, project_id: str, messages: Messages) -> list[tuple[int | None, float | None]]:
         """(topic id, centrality) of new messages: the nearest active or pending topic,
         centrality = cosine - ASSIGN_THRESHOLD (negative: an outlier of that topic)."""
         topics = [t for t in self.store.topics(project_id) if t["status"] in ("active", "pending")]
         project = self.store.project(project_id)
         if not topics or project is None or not project["model_file"]:
-            return [(None, None)] * len(texts)
+            return [(None, None)] * len(messages)
         model = self.model(project["model_file"])
         matrix = np.stack([self.topic_vector(model, t) for t in topics])
-        cosines = prepare(model, texts).vectors @ matrix.T
+        cosines = messages.vectors @ matrix.T
         best = cosines.argmax(axis=1)
         return [(topics[b]["id"], round(float(row[b]) - ASSIGN_THRESHOLD, 6)) if np.any(row) else (None, None)
                 for b, row in zip(best, cosines)]
@@ -338,6 +358,22 @@ class CompassWork:
                                             for j, op in enumerate(classifier.operands)}}
                         for i in order[:limit]],
         }
+
+    def message_columns(self, project_id: str) -> np.ndarray:
+        """(messages, 4) float array of timestamp, sentiment, weight and cluster topic
+        (NaN when none), cached until the project's messages change: stats over 100,000
+        messages take a few milliseconds instead of a read of every row."""
+        version = self.store.messages_version(project_id)
+        with self._lock:
+            cached = self._columns.get(project_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        version, rows = self.store.message_columns(project_id)
+        columns = np.array([(t, s, w, np.nan if c is None else c) for t, s, w, c in rows],
+                           dtype=np.float64).reshape(-1, 4)
+        with self._lock:
+            self._columns[project_id] = (version, columns)
+        return columns
 
     def topic_vector(self, model: Model, topic: dict) -> np.ndarray:
         """A project topic's vector: its terms' vectors weighted by their weights."""

@@ -1,0 +1,108 @@
+"""Compass speed over HTTP against `lumiwork serve` in a subprocess:
+
+- classify/ of one message with 3 active classifiers (voting, topic-based,
+  sentiment): p50 and p95 of --repeats requests (target: p50 under 20 ms);
+- messages/ in batches of 1,000: messages per second (target: at least 2,000);
+- stats/ over --stats-messages messages: p50 (target: under 50 ms).
+
+    .venv/bin/python benchmarks/compass.py [--text PATH] [--stats-messages 100000] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stall import Server  # noqa: E402  (the same subprocess server)
+
+from lumiwork.compass import CompassClient  # noqa: E402
+from lumiwork.datasets import siddhartha  # noqa: E402
+
+
+def timed(call, repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2), "n": len(ordered)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--text", help="Siddhartha text (default: $LUMIWORK_SIDDHARTHA etc.)")
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--stats-messages", type=int, default=100_000)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+    docs = siddhartha(args.text)
+    with tempfile.TemporaryDirectory() as workdir:
+        server = Server(Path(workdir), 0, time.monotonic() + 120)
+        try:
+            client = CompassClient(server.url.replace("/api/v4/", "/compass/api/"), server.token)
+            account = server.result("GET", "accounts/")["default_account"]
+            project = client.post("projects/", name="bench", account=account, language="en")["id"]
+            path = client.project_path(project)
+            labels = {"Chapter 1", "Chapter 5", "Chapter 8"}
+            client.post(path + "documents/", [{"text": d["text"],
+                                               "label": d["subsets"][0].split(":")[0]
+                                               if d["subsets"][0].split(":")[0] in labels else None}
+                                              for d in docs])
+            client.post(path + "classifiers/", {"name": "chapters", "type": "voting", "status": "active"})
+            client.post(path + "classifiers/", {"name": "things", "type": "topic_based", "status": "active",
+                                                "info": {"topics": [{"title": "water", "info": "river OR water"},
+                                                                    {"title": "money", "info": "money"}]}})
+            client.post(path + "classifiers/", {"name": "mood", "type": "sentiment_combined", "status": "active",
+                                                "info": {"domain_expansion": True}})
+            client.wait_for_classifiers(project, timeout=300)
+            session = requests.Session()
+            session.headers["Authorization"] = f"Token {server.token}"
+            url = client.url + path
+            sentence = "The ferryman took the merchant across the river, and he was glad."
+            classify = summary(timed(lambda: session.post(url + "classify/", json={"text": sentence}).raise_for_status(),
+                                     args.repeats))
+            batches, now = 5, time.time()
+            batch_seconds = []
+            for b in range(batches):
+                batch = [{"text": docs[(b * 1000 + i) % len(docs)]["text"], "timestamp": now - 86400 + b * 1000 + i}
+                         for i in range(1000)]
+                start = time.perf_counter()
+                session.post(url + "messages/", json=batch).raise_for_status()
+                batch_seconds.append(time.perf_counter() - start)
+            rate = round(batches * 1000 / sum(batch_seconds), 1)
+            stats_project = client.post("projects/", name="stats", account=account, language="en")["id"]
+            stats_url = client.url + client.project_path(stats_project)
+            session.post(stats_url + "documents/", json=[{"text": d["text"]} for d in docs[:300]]).raise_for_status()
+            start_time = now - 7 * 86400
+            for first in range(0, args.stats_messages, 5000):
+                chunk = [{"text": docs[i % len(docs)]["text"], "timestamp": start_time + i * 6}
+                         for i in range(first, min(first + 5000, args.stats_messages))]
+                session.post(stats_url + "messages/", json=chunk).raise_for_status()
+            stats = summary(timed(lambda: session.get(stats_url + "stats/",
+                                                      params={"interval": 3600, "num_buckets": 168}).raise_for_status(),
+                                  30))
+        finally:
+            server.stop()
+    result = {"classify_one_message_3_classifiers": classify, "messages_per_second_batches_of_1000": rate,
+              "stats": {**stats, "messages": args.stats_messages}}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
