@@ -14,6 +14,7 @@ from .client import (
     LuminosoLoginError,
     LuminosoServerError,
     LuminosoTimeoutError,
+    UnknownQueryError,
     find_project,
 )
 from .config import DEFAULT_PORT, local_url
@@ -78,6 +79,7 @@ __all__ = [
     "LuminosoLoginError",
     "LuminosoServerError",
     "LuminosoTimeoutError",
+    "UnknownQueryError",
     "connect",
     "find_project",
 ]
