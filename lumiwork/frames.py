@@ -251,7 +251,8 @@ def subset_stats(project: LuminosoClient, with_vectors: bool = False):
 
 
 def document_vectors(project: LuminosoClient, texts: list[str], require_known: bool = True):
-    """Vectors for new texts: (frame with text, terms (list), n_terms; matrix).
+    """Vectors for new texts: (frame with text, terms (list), n_terms,
+    background_terms (words only general knowledge knows); matrix).
 
     With `require_known`, a text none of whose words is known (to the project or
     to general knowledge; its vector would be all zeros) raises UnknownQueryError.
@@ -267,6 +268,8 @@ def document_vectors(project: LuminosoClient, texts: list[str], require_known: b
         "terms": pd.Series([[t["term"] for t in r["terms"]] for r in results], dtype="object"),
     })
     frame["n_terms"] = frame["terms"].map(len).astype("int64")
+    frame["background_terms"] = pd.Series([[t["term"] for t in r.get("background_terms", [])]
+                                           for r in results], dtype="object")
     return frame, packing.unpack_many([r["vector"] for r in results])
 
 
@@ -287,6 +290,16 @@ def accounts(client: LuminosoClient) -> pd.DataFrame:
     })
     frame["is_default"] = (frame["account_id"] == info["default_account"]).astype("bool")
     return frame
+
+
+def account_users(client: LuminosoClient, account_id: str) -> pd.DataFrame:
+    """Who may use an account. Columns: user, role ("member" or "guest"),
+    permissions (comma-separated, e.g. "create, read, write")."""
+    result = client.change_path("/").get(f"accounts/{account_id}/users")
+    rows = [(user, role, ", ".join(sorted(perms)))
+            for role, key in (("member", "members"), ("guest", "guests"))
+            for user, perms in sorted(result.get(key, {}).items())]
+    return pd.DataFrame(rows, columns=["user", "role", "permissions"]).astype("string")
 
 
 def usage(client: LuminosoClient, account_id: str, year: int, month: int) -> pd.DataFrame:
