@@ -14,6 +14,7 @@ from .client import (
     LuminosoLoginError,
     LuminosoServerError,
     LuminosoTimeoutError,
+    UnknownQueryError,
     find_project,
 )
 from .config import DEFAULT_PORT, local_url
@@ -24,20 +25,21 @@ LOCAL_URL = local_url()
 _embedded = None  # the server this process started, if any
 
 
-def _local_server_url() -> str:
-    """URL of the local server, starting one in this process if none answers."""
+def _local_server_url(port: int = DEFAULT_PORT) -> str:
+    """URL of the local server on `port`, starting one in this process if none answers."""
     global _embedded
     import requests
 
+    url = local_url(port=port)
     try:
-        if requests.get(LOCAL_URL + "ping/", timeout=2).ok:
-            return LOCAL_URL
+        if requests.get(url + "ping/", timeout=2).ok:
+            return url
     except requests.RequestException:
         pass
     if _embedded is None:
         from .server import EmbeddedServer
 
-        _embedded = EmbeddedServer(port=DEFAULT_PORT)
+        _embedded = EmbeddedServer(port=port)
     return _embedded.url
 
 
@@ -55,6 +57,7 @@ def connect(project: str | None = None, url: str | None = None,
     client = LuminosoClient.connect(url, token=token)
     account = client.change_path(f"/projects/{client.default_account()}/")
     if project is None:
+        _connections.append({"url": account.root_url + "/", "account": account.url, "project": None})
         return account
     found = find_project(account, project)
     if found is None:
@@ -64,7 +67,27 @@ def connect(project: str | None = None, url: str | None = None,
             f"no project named {project!r} at {account.url} (there: {shown or 'none'}): create it "
             "with `lumiwork upload`, or run `lumiwork demo` (or `lumiwork lab`) for the "
             "Siddhartha demo")})
+    _connections.append({"url": account.root_url + "/", "account": account.url,
+                         "project": found["name"], "project_id": found["project_id"]})
     return account.change_path(found["project_id"])
+
+
+def setup_notebook() -> None:
+    """Once at the top of a notebook: figures that render in JupyterLab and in
+    exported reports, and sortable tables; both embed their JavaScript, so
+    reports open offline."""
+    from . import plots, tables
+
+    plots.use_notebook_renderer()
+    tables.init_offline()
+
+
+_connections: list[dict] = []  # what connect() returned, for report headers
+
+
+def last_connection() -> dict | None:
+    """The server and project of the latest connect() in this process, or None."""
+    return _connections[-1] if _connections else None
 
 
 __all__ = [
@@ -78,6 +101,9 @@ __all__ = [
     "LuminosoLoginError",
     "LuminosoServerError",
     "LuminosoTimeoutError",
+    "UnknownQueryError",
     "connect",
     "find_project",
+    "last_connection",
+    "setup_notebook",
 ]

@@ -62,14 +62,16 @@ def cmd_upload(args) -> int:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    print(f"report written to {build_report(args.notebook, args.output, timeout=args.timeout)}")
+    build_report(args.notebook, args.output, timeout=args.timeout, startup_timeout=args.startup_timeout,
+                 retries=args.retries, pdf=args.pdf)
     return 0
 
 
 def cmd_lab(args) -> int:
     from .lab import run_lab
 
-    return run_lab(no_browser=args.no_browser, lab_port=args.port, notebook_dir=args.notebook_dir)
+    return run_lab(no_browser=args.no_browser, lab_port=args.port, notebook_dir=args.notebook_dir,
+                   api_port=args.api_port)
 
 
 def cmd_background(args) -> int:
@@ -126,17 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--username", help="log in as this user (asks for the password)")
     upload.set_defaults(run=cmd_upload)
 
-    report = commands.add_parser("report", help="run a notebook and export standalone HTML")
+    report = commands.add_parser("report", help="run a notebook and export standalone HTML (and PDF)")
     report.add_argument("notebook")
     report.add_argument("-o", "--output", help="HTML file (default: beside the notebook)")
     report.add_argument("--timeout", type=int, default=600,
                         help="seconds a cell may run (default %(default)s)")
+    report.add_argument("--startup-timeout", type=float, default=60,
+                        help="seconds the kernel may take to start before it is restarted (default %(default)s)")
+    report.add_argument("--retries", type=int, default=2,
+                        help="new kernels to try when one does not start (default %(default)s)")
+    report.add_argument("--pdf", action="store_true", help="also write a PDF beside the HTML (needs Chromium)")
     report.set_defaults(run=cmd_report)
 
     lab = commands.add_parser("lab", help="server + demo project + JupyterLab on the notebooks")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     lab.add_argument("--port", type=int, help="JupyterLab's port")
-    lab.add_argument("--notebook-dir", help="folder to open (default: the cookbook notebooks)")
+    lab.add_argument("--api-port", type=int, default=DEFAULT_PORT,
+                     help="the API server's port on 127.0.0.1, started if nothing answers there (default %(default)s)")
+    lab.add_argument("--notebook-dir", help="your working folder; the cookbook notebooks are copied into it "
+                     "when missing (default: $LUMIWORK_NOTEBOOKS or ~/lumiwork-notebooks)")
     lab.set_defaults(run=cmd_lab)
 
     background = commands.add_parser(
@@ -160,8 +170,9 @@ def main(argv=None) -> int:
         from .client import LuminosoError
         from .datasets import DatasetError
         from .engine.background import BackgroundUnavailable
+        from .report import ReportError
 
-        if isinstance(exc, (LuminosoError, DatasetError, OSError, BackgroundUnavailable)):
+        if isinstance(exc, (LuminosoError, DatasetError, OSError, BackgroundUnavailable, ReportError)):
             print(f"lumiwork: {exc}", file=sys.stderr)
             return 1
         raise

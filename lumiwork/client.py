@@ -53,6 +53,12 @@ class LuminosoError(Exception):
         text = ": ".join(part for part in (self.code, text) if part) or type(self).__name__
         return f"{text} (HTTP {self.status})" if self.status else text
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython and Jupyter show for an uncaught error: its one line,
+        not a traceback through requests and urllib3 (the error is expected and
+        its message says what to do)."""
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 class LuminosoAuthError(LuminosoError):
     pass
@@ -80,6 +86,23 @@ class LuminosoTimeoutError(LuminosoError):
 
 class LuminosoConnectionError(LuminosoError):
     """The server could not be reached: connection refused, unknown host, ..."""
+
+
+class UnknownQueryError(LuminosoError, ValueError):
+    """A query none of whose words the project (or general knowledge) knows, so
+    its answer would be all zeros. `words` lists what was asked for."""
+
+    def __init__(self, words: list[str], what: str = "the query"):
+        self.words = list(words)
+        if not any(w.strip() for w in self.words):
+            description = f"{what} is empty: type a word or a phrase"
+        else:
+            words = [w for w in self.words if w.strip()]
+            shown = ", ".join(repr(w) for w in words)
+            subject = (f"the word {shown} is not" if len(words) == 1 else f"none of the words {shown} is")
+            description = (f"{subject} known to this project or to general knowledge, so every "
+                           "score would be 0: check the spelling or try other words")
+        super().__init__({"code": "NO_KNOWN_TERMS", "message": description}, description=description)
 
 
 def _one_line(text: str) -> str:
@@ -342,19 +365,30 @@ class LuminosoClient:
     def wait_for(self, job_id: int, base_path: str | None = None, interval: float = 1.0,
                  timeout: float | None = None, progress: bool = False) -> dict:
         """Poll a job until it stops; raise LuminosoError if it failed and
-        LuminosoTimeoutError if it is still running after `timeout` seconds."""
+        LuminosoTimeoutError if it is still running after `timeout` seconds.
+
+        With `progress`, a bar shows the job's stage ("stage 3/6: association")
+        when the server reports it (lumiwork's does, as extra job fields), else
+        the time waited so far.
+        """
         path = f"{ensure_trailing_slash(base_path or 'jobs/id')}{job_id}"
         start = time.monotonic()
-        with _progress(total=None, desc=f"job {job_id}", unit="poll", disable=not progress) as bar:
+        with _progress(total=None, desc=f"job {job_id}", unit="stage", disable=not progress,
+                       bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}]") as bar:
             while True:
                 status = self.get(path)
+                _show_stage(bar, job_id, status)
                 if status["stop_time"]:
                     if status["success"]:
+                        if bar.total:
+                            bar.n = bar.total
+                        bar.set_description_str(f"job {job_id}: done")
                         return status
-                    raise LuminosoError(status)
+                    bar.set_description_str(f"job {job_id}: failed")
+                    raise LuminosoError(status, description=f"job {job_id} failed: "
+                                        f"{status.get('message') or 'the server gave no reason'}")
                 if timeout is not None and time.monotonic() - start > timeout:
                     raise LuminosoTimeoutError(f"job {job_id} still running after {timeout} s")
-                bar.update(1)
                 time.sleep(interval)
 
     def save_token(self, token_file: str | None = None) -> str:
@@ -377,6 +411,18 @@ def find_project(account_client: LuminosoClient, name: str) -> dict | None:
     """
     matches = account_client.get("", name=name)
     return max(matches, key=lambda project: project["creation_date"]) if matches else None
+
+
+def _show_stage(bar, job_id: int, status: dict) -> None:
+    """Move a progress bar to the stage a job record reports, if it reports one."""
+    stage, counts = status.get("stage"), status.get("progress")
+    if isinstance(counts, dict) and isinstance(counts.get("stages"), int):
+        if bar.total != counts["stages"]:
+            bar.reset(total=counts["stages"])
+        bar.n = max(0, int(counts.get("stage") or 0) - 1)  # stages started, minus the current one
+    if stage:
+        bar.set_description_str(f"job {job_id}: {stage}", refresh=False)
+    bar.refresh()
 
 
 def _progress(**kwargs):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import vectors as packing
-from .client import LuminosoClient
+from .client import LuminosoClient, UnknownQueryError
 from .engine import ALL_SUBSET
 
 
@@ -84,9 +84,33 @@ def _query(text, terms, topic, vector) -> dict:
                                "vector": vector}.items() if v is not None}
     if len(given) != 1:
         raise ValueError("give exactly one of text, terms, topic or vector")
+    if "text" in given and not str(given["text"]).strip():
+        raise UnknownQueryError([""], "the search text")
+    if "terms" in given and not given["terms"]:
+        raise UnknownQueryError([], "the list of terms")
     if "vector" in given and not isinstance(given["vector"], str):
         given["vector"] = packing.pack(np.asarray(given["vector"], dtype=np.float64))
     return given
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text) or [text]
+
+
+def _is_zero(packed) -> bool:
+    return packed is None or not np.any(packing.unpack(packed))
+
+
+def _check_known(query: dict, answer: dict, exact_terms=()) -> None:
+    """Raise UnknownQueryError when nothing in a text or terms query was known:
+    no exact term, no word only general knowledge knows, and a zero search vector."""
+    if "vector" in query or "topic" in query:
+        return
+    if exact_terms or answer.get("background_terms") or not _is_zero(answer.get("search_vector")):
+        return
+    if "text" in query:
+        raise UnknownQueryError(_words(query["text"]))
+    raise UnknownQueryError(list(query["terms"]))
 
 
 def related_terms(project: LuminosoClient, text: str | None = None, terms: list[str] | None = None,
@@ -96,7 +120,9 @@ def related_terms(project: LuminosoClient, text: str | None = None, terms: list[
 
     Columns: term, text, correlation, score, distinct_doc_count, total_doc_count.
     """
-    found = project.get("terms/search", limit=limit, **_query(text, terms, topic, vector))
+    query = _query(text, terms, topic, vector)
+    found = project.get("terms/search", limit=limit, **query)
+    _check_known(query, found)
     results = found["search_results"]
     frame = _term_frame([term for term, _ in results])
     frame.insert(2, "correlation", pd.Series([c for _, c in results], dtype="float64"))
@@ -115,10 +141,15 @@ def search_documents(project: LuminosoClient, text: str | None = None,
     Columns: doc_id, score, text, title, subsets (list), exact_spans and
     conceptual_spans (lists of [start, end] character offsets), contains_text (bool).
     """
-    params = {"limit": limit, **_query(text, terms, None, vector)}
+    query = _query(text, terms, None, vector)
+    # Without the documents that contain the words, ask for more so that `limit` remain.
+    asked = min(10000, max(limit * 5, limit + 50)) if exclude_containing and text else limit
+    params = {"limit": asked, **query}
     if subset:
         params["subset"] = subset
-    results = project.get("docs/search", **params)["search_results"]
+    answer = project.get("docs/search", **params)
+    _check_known(query, answer, answer.get("exact_terms"))
+    results = answer["search_results"]
     docs = [m["document"] for m, _ in results]
     contains = [bool(text) and (text or "").lower() in d["text"].lower() for d in docs]
     frame = pd.DataFrame({
@@ -135,8 +166,13 @@ def search_documents(project: LuminosoClient, text: str | None = None,
     packed = [d.get("vector") for d in docs]
     if exclude_containing:
         keep = ~frame["contains_text"].to_numpy()
-        frame = frame[keep].reset_index(drop=True)
-        packed = [p for p, k in zip(packed, keep) if k]
+        frame = frame[keep].reset_index(drop=True).head(limit)
+        packed = [p for p, k in zip(packed, keep) if k][:limit]
+        if len(frame) < limit:
+            frame.attrs["note"] = (f"only {len(frame)} of the {len(docs)} best matches do not contain "
+                                   f"{text!r}; the others contain it")
+    else:
+        frame, packed = frame.head(limit), packed[:limit]
     return _with(frame, packed, with_vectors)
 
 
@@ -157,7 +193,11 @@ def topic_stats(project: LuminosoClient) -> pd.DataFrame:
 def text_correlation(project: LuminosoClient, text: str) -> pd.DataFrame:
     """Correlation of a text with each topic, highest first.
     Columns: topic_id, name, correlation."""
+    if not text.strip():
+        raise UnknownQueryError([""], "the text")
     correlations = project.put("topics/text_correlation", text=text)
+    if correlations and not any(correlations.values()):
+        document_vectors(project, [text])  # all zeros: raises if no word of the text is known
     names = _topic_names(project) if correlations else {}
     frame = pd.DataFrame({
         "topic_id": pd.Series(list(correlations), dtype="string"),
@@ -210,14 +250,26 @@ def subset_stats(project: LuminosoClient, with_vectors: bool = False):
     return _with(frame, (s["mean"] for s in stats), with_vectors)
 
 
-def document_vectors(project: LuminosoClient, texts: list[str]):
-    """Vectors for new texts: (frame with text, terms (list), n_terms; matrix)."""
+def document_vectors(project: LuminosoClient, texts: list[str], require_known: bool = True):
+    """Vectors for new texts: (frame with text, terms (list), n_terms,
+    background_terms (words only general knowledge knows); matrix).
+
+    With `require_known`, a text none of whose words is known (to the project or
+    to general knowledge; its vector would be all zeros) raises UnknownQueryError.
+    """
     results = project.upload("docs/vectors", [{"text": t} for t in texts])
+    if require_known:
+        unknown = [r["text"] for r in results
+                   if not r["terms"] and not r.get("background_terms") and _is_zero(r["vector"])]
+        if unknown:
+            raise UnknownQueryError([w for text in unknown for w in _words(text)])
     frame = pd.DataFrame({
         "text": pd.Series([r["text"] for r in results], dtype="string"),
         "terms": pd.Series([[t["term"] for t in r["terms"]] for r in results], dtype="object"),
     })
     frame["n_terms"] = frame["terms"].map(len).astype("int64")
+    frame["background_terms"] = pd.Series([[t["term"] for t in r.get("background_terms", [])]
+                                           for r in results], dtype="object")
     return frame, packing.unpack_many([r["vector"] for r in results])
 
 
@@ -238,6 +290,16 @@ def accounts(client: LuminosoClient) -> pd.DataFrame:
     })
     frame["is_default"] = (frame["account_id"] == info["default_account"]).astype("bool")
     return frame
+
+
+def account_users(client: LuminosoClient, account_id: str) -> pd.DataFrame:
+    """Who may use an account. Columns: user, role ("member" or "guest"),
+    permissions (comma-separated, e.g. "create, read, write")."""
+    result = client.change_path("/").get(f"accounts/{account_id}/users")
+    rows = [(user, role, ", ".join(sorted(perms)))
+            for role, key in (("member", "members"), ("guest", "guests"))
+            for user, perms in sorted(result.get(key, {}).items())]
+    return pd.DataFrame(rows, columns=["user", "role", "permissions"]).astype("string")
 
 
 def usage(client: LuminosoClient, account_id: str, year: int, month: int) -> pd.DataFrame:

@@ -81,6 +81,10 @@ def project_2d(matrix: np.ndarray) -> np.ndarray:
     return coords * np.where(signs == 0, 1, signs)
 
 
+# Neighbouring labels alternate sides, so that close points' labels overlap less.
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
 def vector_map(labels, matrix: np.ndarray, kinds, title: str = "Subsets and topics") -> go.Figure:
     """Scatter of vectors (e.g. subset means and topics) on their first two
     principal components, one trace per kind."""
@@ -91,7 +95,9 @@ def vector_map(labels, matrix: np.ndarray, kinds, title: str = "Subsets and topi
         rows = [i for i, k in enumerate(kinds) if k == kind]
         fig.add_trace(go.Scatter(x=coords[rows, 0].tolist(), y=coords[rows, 1].tolist(), mode="markers+text",
                                  name=kind, text=[labels[i] for i in rows],
-                                 textposition="top center", marker=dict(size=10)))
+                                 textposition=[LABEL_POSITIONS[j % len(LABEL_POSITIONS)]
+                                               for j in range(len(rows))],
+                                 marker=dict(size=10)))
     fig.update_xaxes(title="component 1", zeroline=False)
     fig.update_yaxes(title="component 2", zeroline=False)
     return _layout(fig, title, height=550)

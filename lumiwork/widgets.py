@@ -8,22 +8,32 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
-from IPython.display import HTML, display
+import plotly.io as pio
+from IPython.display import HTML
 
 from . import frames, plots
-from .client import LuminosoClient, LuminosoError
+from .client import LuminosoClient, LuminosoError, UnknownQueryError
 from .engine import ALL_SUBSET
 
 
 class Panel(widgets.VBox):
-    """Controls on top, results below; `refresh()` re-renders."""
+    """Controls on top, a message line, then results; `refresh()` re-renders.
 
-    def __init__(self, controls, render):
+    A failed update (an unknown word, a server that is down, a project that is
+    gone) clears the old results (`frame` and `figure` become None) and shows
+    the failure's one line instead, so no stale chart sits under a new query.
+    Outside a live kernel (an exported report) the panel shows `static_html()`.
+    """
+
+    def __init__(self, controls, render, describe=None):
         self.output = widgets.Output()
         self.message = widgets.HTML()
         self.frame = None
         self.figure = None
+        self.extra = None
         self._render = render
+        self._describe = describe
+        self._controls = controls
         super().__init__([widgets.HBox(controls), self.message, self.output])
         for control in controls:
             if hasattr(control, "value"):
@@ -32,16 +42,60 @@ class Panel(widgets.VBox):
 
     def refresh(self) -> None:
         try:
-            self.frame, self.figure, extra = self._render()
-            self.message.value = ""
-        except (LuminosoError, ValueError) as exc:
-            self.message.value = f"<b>Could not update:</b> {html.escape(str(exc))}"
+            frame, figure, extra = self._render()
+        except UnknownQueryError as exc:
+            self._fail(f"<b>No results:</b> {html.escape(str(exc))}")
             return
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.figure)
-            if extra is not None:
-                display(extra)
+        except (LuminosoError, ValueError) as exc:
+            self._fail(f"<b>Could not update:</b> {html.escape(str(exc))}")
+            return
+        self.frame, self.figure, self.extra = frame, figure, extra
+        note = frame.attrs.get("note") if frame is not None else None
+        self.message.value = f"<i>{html.escape(note)}</i>" if note else ""
+        # append_display_data works from any callback and outside a live kernel
+        self.output.outputs = ()
+        self.output.append_display_data(self.figure)
+        if extra is not None:
+            self.output.append_display_data(extra)
+
+    def _fail(self, message: str) -> None:
+        self.frame = self.figure = self.extra = None
+        self.output.outputs = ()
+        self.message.value = message
+
+    def static_html(self) -> str:
+        """The panel's current state as plain HTML: what its controls are set
+        to, its message, its chart (plotly.js must already be on the page, as
+        plots.use_notebook_renderer() arranges) and its extra output."""
+        settings = []
+        for control in self._controls:
+            if getattr(control, "description", "") and hasattr(control, "value"):
+                value = control.value
+                if isinstance(control, widgets.Dropdown):
+                    value = control.label
+                settings.append(f"{html.escape(control.description)}: <b>{html.escape(str(value))}</b>")
+        parts = [f"<p class='lumiwork-panel-settings'>{' · '.join(settings)}</p>"]
+        if self.message.value:
+            parts.append(f"<p>{self.message.value}</p>")
+        if self.figure is not None:
+            parts.append(pio.to_html(self.figure, full_html=False, include_plotlyjs=False))
+        if self.extra is not None and hasattr(self.extra, "_repr_html_"):
+            parts.append(self.extra._repr_html_() or "")
+        return "<div class='lumiwork-panel'>" + "".join(parts) + "</div>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle[0]["text/html"] = self.static_html()
+        elif isinstance(bundle, dict):
+            bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def _title_text(text: str, width: int = 40) -> str:
+    """A query as a chart title: one line, cut at `width` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def highlight(text: str, exact_spans, conceptual_spans) -> str:
@@ -66,7 +120,7 @@ def term_search_panel(project: LuminosoClient, text: str = "river", limit: int =
     topic = widgets.Dropdown(options=[("(use the text)", "")] +
                              list(zip(topic_names["name"], topic_names["topic_id"])),
                              description="or topic")
-    count = widgets.IntSlider(value=limit, min=5, max=50, description="Terms")
+    count = widgets.IntSlider(value=limit, min=5, max=50, description="Terms", continuous_update=False)
 
     def render():
         if topic.value:
@@ -75,7 +129,7 @@ def term_search_panel(project: LuminosoClient, text: str = "river", limit: int =
         else:
             frame = frames.related_terms(project, text=query.value, limit=count.value)
             label = query.value
-        return frame, plots.related_terms_bars(frame, f"Terms related to “{label}”"), None
+        return frame, plots.related_terms_bars(frame, f"Terms related to “{_title_text(label)}”"), None
 
     return Panel([query, topic, count], render)
 
@@ -83,7 +137,8 @@ def term_search_panel(project: LuminosoClient, text: str = "river", limit: int =
 def doc_search_panel(project: LuminosoClient, text: str = "river", limit: int = 10) -> Panel:
     """Document search with exact and conceptual matches highlighted."""
     query = widgets.Text(value=text, description="Search", continuous_update=False)
-    count = widgets.IntSlider(value=limit, min=5, max=50, description="Documents")
+    count = widgets.IntSlider(value=limit, min=5, max=50, description="Documents",
+                               continuous_update=False)
     conceptual_only = widgets.Checkbox(value=False, description="only documents without the words")
 
     def render():
@@ -91,7 +146,7 @@ def doc_search_panel(project: LuminosoClient, text: str = "river", limit: int = 
                                         exclude_containing=conceptual_only.value)
         rows = "".join(f"<li>{score:.3f} — {highlight(t, e, c)}</li>" for score, t, e, c in
                        frame[["score", "text", "exact_spans", "conceptual_spans"]].itertuples(index=False))
-        return frame, plots.doc_search_bars(frame, query.value), HTML(f"<ol>{rows}</ol>")
+        return frame, plots.doc_search_bars(frame, _title_text(query.value)), HTML(f"<ol>{rows}</ol>")
 
     return Panel([query, count, conceptual_only], render)
 
@@ -103,7 +158,7 @@ def topic_explorer(project: LuminosoClient, text: str = "he heard the water quie
 
     def render():
         frame = frames.text_correlation(project, query.value)
-        return frame, plots.text_correlation_bars(frame, query.value), None
+        return frame, plots.text_correlation_bars(frame, _title_text(query.value)), None
 
     return Panel([query], render)
 
@@ -117,7 +172,7 @@ def subset_explorer(project: LuminosoClient, text: str = "thoughtful") -> Panel:
         _, vectors = frames.document_vectors(project, [query.value])
         frame = stats.assign(dot_product=means @ vectors[0])
         frame = frame[frame["subset"] != ALL_SUBSET].reset_index(drop=True)
-        figure = plots.subset_dot_products(frame["subset"], frame["dot_product"], query.value)
+        figure = plots.subset_dot_products(frame["subset"], frame["dot_product"], _title_text(query.value))
         return frame, figure, None
 
     return Panel([query], render)

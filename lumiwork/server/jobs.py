@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ..engine import BuildError, Model, build_model
+from ..engine import STAGES, BuildError, Model, build_model
 from ..engine import background as background_space
 from .store import StorageFull, Store
 
@@ -136,8 +136,15 @@ class Recalculator:
         language = self.store.project_language(project_id)
         if language != "en" and background is not None:
             status = "not used: it knows English only, and this project's language is " + language
+        def progress(stage: str) -> None:
+            try:
+                self.store.set_job_stage(project_id, job_id, stage, STAGES.index(stage) + 1, len(STAGES))
+            except Exception:  # bookkeeping (e.g. a full disk) never fails the build
+                log.warning("could not record stage %s of job %s of %s", stage, job_id, project_id)
+
         try:
-            model = build_model(self.store.docs(project_id), background=background, language=language)
+            model = build_model(self.store.docs(project_id), progress=progress, background=background,
+                                language=language)
             model.save(self.store.models_dir / model_file)
         except Exception as exc:  # any failure must end the job, never the worker
             log.exception("recalculation %s of %s failed", job_id, project_id)

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS ignorelist (
 CREATE TABLE IF NOT EXISTS jobs (
     project_id TEXT NOT NULL, job_id INTEGER NOT NULL, source_type TEXT NOT NULL,
     start_time REAL NOT NULL, stop_time REAL, success INTEGER, message TEXT,
+    stage TEXT, stage_index INTEGER, stage_count INTEGER,
     PRIMARY KEY (project_id, job_id));
 CREATE TABLE IF NOT EXISTS usage (
     account_id TEXT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL, count INTEGER NOT NULL,
@@ -137,6 +138,10 @@ class Store:
         project_columns = {row[1] for row in self._db.execute("PRAGMA table_info(projects)")}
         if "language" not in project_columns:
             self._db.execute("ALTER TABLE projects ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+        job_columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for column, kind in (("stage", "TEXT"), ("stage_index", "INTEGER"), ("stage_count", "INTEGER")):
+            if column not in job_columns:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
         if "token_id" not in columns:
             self._db.execute("ALTER TABLE tokens ADD COLUMN token_id TEXT")
@@ -552,6 +557,13 @@ class Store:
                        "VALUES (?, ?, ?, ?)", (project_id, job_id, source_type, time.time()))
         return job_id
 
+    def set_job_stage(self, project_id: str, job_id: int, stage: str, index: int, count: int) -> None:
+        """Record the stage a running job has reached (`index` of `count`, from 1)."""
+        with self.transaction() as db:
+            db.execute("UPDATE jobs SET stage = ?, stage_index = ?, stage_count = ? WHERE "
+                       "project_id = ? AND job_id = ? AND stop_time IS NULL",
+                       (stage, index, count, project_id, job_id))
+
     def finish_job(self, project_id: str, job_id: int, success: bool, message: str | None = None,
                    model_file: str | None = None) -> None:
         """Close a job; on success switch the project to its new model in the same
@@ -605,4 +617,8 @@ def _job_dict(row) -> dict:
            "start_time": row["start_time"], "stop_time": row["stop_time"], "success": success}
     if row["message"]:
         job["message"] = row["message"]
+    # Extra fields (the official client reads only the ones above): how far the job got.
+    if row["stage"] is not None:
+        job["stage"] = row["stage"]
+        job["progress"] = {"stage": row["stage_index"], "stages": row["stage_count"]}
     return job

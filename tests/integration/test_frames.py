@@ -57,7 +57,8 @@ def test_search_documents(demo_project):
     assert frame["score"].is_monotonic_decreasing and frame["contains_text"].dtype == bool
     others = frames.search_documents(demo_project, text="river", limit=20, exclude_containing=True)
     assert len(others) >= 1 and not others["text"].str.lower().str.contains("river").any()
-    assert set(others["doc_id"]) < set(frame["doc_id"])
+    assert len(others) == 20 and set(others["doc_id"]) < set(frames.search_documents(
+        demo_project, text="river", limit=100)["doc_id"])
     chapter = frames.search_documents(demo_project, text="river", subset="Chapter 8: BY THE RIVER")
     assert all(s == ["Chapter 8: BY THE RIVER"] for s in chapter["subsets"])
 
@@ -111,3 +112,68 @@ def test_accounts_and_usage(demo_project, server):
     assert frame["is_default"].sum() == 1
     counts = frames.usage(demo_project, server.setup.account_id, *pd.Timestamp.now("UTC").timetuple()[:2])
     assert counts.set_index("kind").loc["billable", "count"] > 0
+
+
+UNKNOWN = "xqzvy plorbt"
+
+
+@pytest.mark.parametrize("call", [
+    lambda p, q: frames.related_terms(p, text=q),
+    lambda p, q: frames.search_documents(p, text=q),
+    lambda p, q: frames.text_correlation(p, q),
+    lambda p, q: frames.document_vectors(p, [q]),
+], ids=["related_terms", "search_documents", "text_correlation", "document_vectors"])
+def test_unknown_words_raise_naming_them(demo_project, call):
+    from lumiwork import LuminosoError, UnknownQueryError
+
+    with pytest.raises(UnknownQueryError) as caught:
+        call(demo_project, UNKNOWN)
+    assert str(caught.value) == ("none of the words 'xqzvy', 'plorbt' is known to this project or to "
+                                 "general knowledge, so every score would be 0: check the spelling "
+                                 "or try other words")
+    assert caught.value.words == ["xqzvy", "plorbt"] and isinstance(caught.value, LuminosoError)
+    with pytest.raises(UnknownQueryError, match="is empty"):
+        call(demo_project, "  ")
+
+
+def test_unknown_terms_raise_too(demo_project):
+    from lumiwork import UnknownQueryError
+
+    with pytest.raises(UnknownQueryError, match="'xqzvy|en'"):
+        frames.related_terms(demo_project, terms=["xqzvy|en"])
+
+
+def test_words_only_general_knowledge_knows_are_answered(demo_project):
+    # "bicycle" is not in Siddhartha; the background knows it, so this is a real answer
+    assert "bicycle|en" not in set(frames.top_terms(demo_project, limit=5000)["term"])
+    related = frames.related_terms(demo_project, text="bicycle", limit=5)
+    assert len(related) == 5 and (related["correlation"] > 0).all()
+    found = frames.search_documents(demo_project, text="bicycle", limit=3)
+    assert len(found) == 3 and found["score"].iloc[0] > 0
+
+
+def test_documents_without_the_words_fill_the_limit(demo_project):
+    found = frames.search_documents(demo_project, text="river", limit=10, exclude_containing=True)
+    assert len(found) == 10 and not found["contains_text"].any()
+    assert "note" not in found.attrs
+
+
+def test_wait_for_shows_the_stage(account_client, capsys):
+    project = account_client.change_path(account_client.post("", name="stages")["project_id"])
+    project.upload("docs", [{"text": "The river ran past the ferry."},
+                            {"text": "The ferryman listened to the river."}])
+    job = project.wait_for(project.post("docs/recalculate"), interval=0.05, progress=True)
+    assert job["success"] and job["stage"] == "statistics"
+    assert job["progress"] == {"stage": 6, "stages": 6}
+    shown = capsys.readouterr().err
+    assert "done: 6/6" in shown
+    account_client.delete(project.url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_errors_render_as_one_line_in_jupyter(dead_url):
+    from lumiwork import LuminosoConnectionError, connect
+
+    with pytest.raises(LuminosoConnectionError) as caught:
+        connect(url=dead_url, token="x")
+    lines = caught.value._render_traceback_()
+    assert len(lines) == 1 and f"cannot reach {dead_url}" in lines[0]

@@ -100,11 +100,70 @@ def test_panel_shows_errors_instead_of_raising(account_client):
     assert panel.message.value.endswith("(HTTP 404)")
 
 
-@pytest.mark.xfail(strict=True, reason="Panel.refresh keeps the previous frame and figure "
-                   "on screen when an update fails (lumiwork/widgets.py)")
 def test_panel_drops_stale_results_after_an_error(account_client):
     project = small_project(account_client, "panel stale results")
     panel = widgets.term_search_panel(project, text="river", limit=5)
+    assert len(panel.output.outputs) == 1
     delete(account_client, project)
     panel.children[0].children[0].value = "ferry"
     assert panel.frame is None and panel.figure is None
+    assert panel.output.outputs == ()  # the old chart is gone from the page too
+    assert "river" not in panel.static_html()
+
+
+@pytest.mark.parametrize("build, box", [
+    (widgets.term_search_panel, 0), (widgets.doc_search_panel, 0),
+    (widgets.topic_explorer, 0), (widgets.subset_explorer, 0)])
+def test_panels_say_when_no_word_is_known(demo_project, build, box):
+    panel = build(demo_project)
+    assert panel.frame is not None and len(panel.output.outputs) >= 1
+    panel.children[0].children[box].value = "xqzvy"
+    assert panel.frame is None and panel.figure is None and panel.output.outputs == ()
+    assert panel.message.value.startswith("<b>No results:</b> the word &#x27;xqzvy&#x27; is not known")
+    panel.children[0].children[box].value = ""
+    assert "empty" in panel.message.value and panel.frame is None
+    panel.children[0].children[box].value = "river"
+    assert panel.message.value == "" and panel.frame is not None and len(panel.output.outputs) >= 1
+
+
+def test_panel_on_a_stopped_server_shows_one_line_and_clears(tmp_path):
+    from lumiwork.client import LuminosoClient
+    from lumiwork.server import EmbeddedServer
+
+    srv = EmbeddedServer(tmp_path / "data", username="a@example.com", password="correct horse battery")
+    try:
+        account = LuminosoClient.connect(f"{srv.url}projects/{srv.setup.account_id}/", token=srv.token)
+        project = small_project(account, "stopped server")
+        panel = widgets.doc_search_panel(project, text="river", limit=5)
+        assert panel.frame is not None
+    finally:
+        srv.stop()
+    panel.children[0].children[0].value = "ferry"
+    assert panel.frame is None and panel.output.outputs == ()
+    message = panel.message.value
+    assert message.startswith(f"<b>Could not update:</b> cannot reach {srv.url} (connection refused)")
+    assert "lumiwork serve" in message and "\n" not in message
+
+
+def test_panel_static_html_for_reports(demo_project):
+    panel = widgets.doc_search_panel(demo_project, text="river", limit=5)
+    page = panel.static_html()
+    assert "Search: <b>river</b>" in page and "Documents: <b>5</b>" in page
+    assert "Plotly.newPlot" in page and "<script src" not in page
+    assert page.count("<li>") == 5 and "<b>river</b>" in page
+    bundle = panel._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/html"].startswith(
+        "<div class='lumiwork-panel'><p class='lumiwork-panel-settings'>Search: <b>river</b>")
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_sliders_update_on_release(demo_project):
+    panel = widgets.term_search_panel(demo_project)
+    assert panel.children[0].children[2].continuous_update is False
+
+
+def test_long_queries_are_cut_in_titles(demo_project):
+    panel = widgets.topic_explorer(demo_project, text="the river " * 20)
+    title = panel.figure.to_dict()["layout"]["title"]["text"]
+    assert len(title) < 60 and "…" in title

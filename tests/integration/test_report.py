@@ -1,0 +1,81 @@
+"""`lumiwork report` against a real server: header, no reprs, widgets as static
+HTML, bounded kernel start with retries, one-line failures, per-cell progress."""
+import os
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from conftest import REPO
+
+from lumiwork.report import ReportError, build_report
+
+
+def run_report(notebook, output, url, token, *extra):
+    env = {**os.environ, "LUMIWORK_URL": url, "LUMIWORK_TOKEN": token or ""}
+    return subprocess.run([sys.executable, "-m", "lumiwork", "report", str(notebook), "-o", str(output),
+                           "--timeout", "60", *extra], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_report_has_header_progress_and_static_panels(server, demo_project, tmp_path):
+    output = tmp_path / "search.html"
+    result = run_report(REPO / "notebooks" / "04-document-search.ipynb", output, server.url, server.token)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "04-document-search.ipynb: cell 1/5: import lumiwork" in result.stderr
+    assert "04-document-search.ipynb: cell 5/5: widgets.doc_search_panel" in result.stderr
+    page = output.read_text(encoding="utf-8")
+    assert "<title>Document search</title>" in page
+    assert "<b>Project</b> Siddhartha" in page and f"<b>Server</b> {server.url}" in page
+    assert "<b>Generated</b> " in page
+    assert "lumiwork-panel" in page and "Search: <b>river</b>" in page  # the panel, static
+    assert "&lt;LuminosoClient" not in page and "<LuminosoClient" not in page
+    assert "application/vnd.jupyter.widget-view+json" not in page
+    assert "the word &#x27;xqzvy&#x27; is not known" in page or "the word 'xqzvy' is not known" in page
+
+
+def test_a_dead_server_is_one_line(dead_url, tmp_path):
+    result = run_report(REPO / "notebooks" / "03-terms.ipynb", tmp_path / "t.html", dead_url, "x")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"lumiwork: 03-terms.ipynb: LuminosoConnectionError: cannot reach {dead_url}")
+    assert "lumiwork serve" in last and "Traceback" not in result.stderr
+
+
+def test_a_kernel_that_does_not_start_is_retried_then_reported(tmp_path):
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), notebook)
+    lines = []
+    start = time.monotonic()
+    with pytest.raises(ReportError) as caught:
+        build_report(notebook, startup_timeout=0.05, retries=1, progress=lines.append)
+    assert time.monotonic() - start < 60
+    assert "did not start within 0.05 s, 2 times" in str(caught.value)
+    assert sum("attempt" in line for line in lines) == 2
+
+
+def test_a_slow_cell_hits_the_cell_timeout_not_the_start(tmp_path):
+    notebook = tmp_path / "slow.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]), notebook)
+    start = time.monotonic()
+    with pytest.raises(ReportError, match="a cell ran longer than 2 s"):
+        build_report(notebook, timeout=2, startup_timeout=60, progress=None)
+    assert time.monotonic() - start < 60
+
+
+def test_pdf_beside_the_html(server, demo_project, tmp_path):
+    output = tmp_path / "accounts.html"
+    result = run_report(REPO / "notebooks" / "07-accounts.ipynb", output, server.url, server.token, "--pdf")
+    assert result.returncode == 0, result.stderr[-3000:]
+    pdf = output.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_pdf_without_chromium_says_what_to_do(tmp_path, monkeypatch):
+    from lumiwork.report import export_pdf
+
+    page = tmp_path / "r.html"
+    page.write_text("<html><body>hi</body></html>")
+    with pytest.raises(ReportError, match="PDF needs Chromium: install it"):
+        export_pdf(page, chromium=str(tmp_path / "no-such-chromium"))
