@@ -1,5 +1,6 @@
 """Each notebook runs top to bottom under nbval, as its own test, against this
-run's server; the kernels find it through LUMIWORK_URL and LUMIWORK_TOKEN."""
+run's server; the kernels find it through LUMIWORK_URL and LUMIWORK_TOKEN (and
+LUMIWORK_COMPASS_URL / LUMIWORK_COMPASS_TOKEN for the Compass notebooks)."""
 import os
 import subprocess
 import sys
@@ -12,7 +13,10 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs_under_nbval(notebook, server, demo_project):
-    env = {**os.environ, "LUMIWORK_URL": server.url, "LUMIWORK_TOKEN": server.token}
+    env = {**os.environ, "LUMIWORK_URL": server.url, "LUMIWORK_TOKEN": server.token,
+           # Compass shares the server, its users and its tokens
+           "LUMIWORK_COMPASS_URL": server.url.replace("/api/v4/", "/compass/api/"),
+           "LUMIWORK_COMPASS_TOKEN": server.token}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
          str(notebook)],
