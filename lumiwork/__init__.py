@@ -85,6 +85,11 @@ def setup_notebook() -> None:
 _connections: list[dict] = []  # what connect() returned, for report headers
 
 
+def remember_connection(url: str, project: str | None = None, project_id: str | None = None) -> None:
+    """Record the server and project a notebook works on (reports show them in their header)."""
+    _connections.append({"url": url, "account": None, "project": project, "project_id": project_id})
+
+
 def last_connection() -> dict | None:
     """The server and project of the latest connect() in this process, or None."""
     return _connections[-1] if _connections else None

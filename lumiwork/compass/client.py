@@ -64,11 +64,17 @@ class CompassClient:
     def connect(cls, url: str | None = None, username: str | None = None, password: str | None = None,
                 token: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CompassClient:
         """Log in with a token ($LUMIWORK_COMPASS_TOKEN), a username and password, or the
-        token `lumiwork serve` saved for that server (lumiwork's servers share users and
-        tokens between API v4 and Compass), at `url` ($LUMIWORK_COMPASS_URL, else the
-        local server)."""
-        url = url or os.environ.get("LUMIWORK_COMPASS_URL") or local_compass_url()
+        token `lumiwork serve` saved for that server, at `url` ($LUMIWORK_COMPASS_URL).
+        Without either, the Compass API beside $LUMIWORK_URL with $LUMIWORK_TOKEN
+        (lumiwork's servers speak both APIs and share users and tokens), else the
+        local server."""
+        analytics = os.environ.get("LUMIWORK_URL", "")
+        beside_analytics = not url and not os.environ.get("LUMIWORK_COMPASS_URL") and "/api/v4" in analytics
+        url = (url or os.environ.get("LUMIWORK_COMPASS_URL")
+               or (analytics.split("/api/v4")[0] + "/compass/api/" if beside_analytics else local_compass_url()))
         token = token or os.environ.get("LUMIWORK_COMPASS_TOKEN")
+        if token is None and beside_analytics and username is None:
+            token = os.environ.get("LUMIWORK_TOKEN")  # a lumiwork server's tokens work for both APIs
         if token is None and username is None:
             token = read_tokens().get(urlparse(url).netloc)
         if token is None:
@@ -131,6 +137,24 @@ class CompassClient:
     # ---- conveniences ------------------------------------------------------------------------
     def project_path(self, project_id: str) -> str:
         return f"projects/{project_id}/p/"
+
+    def default_account(self) -> str:
+        """The first account the user can see (on a lumiwork server, the one made at its first start)."""
+        for account in self.iterate("accounts/"):
+            return account["id"]
+        raise LuminosoClientError(f"the user has no account at {self.url}")
+
+    def fresh_project(self, name: str, account: str | None = None, language: str = "en") -> str:
+        """A new, empty project named `name` (older projects of that name are deleted
+        first, so a notebook can be run again); returns its id."""
+        for old in list(self.iterate("projects/")):
+            if old["name"] == name:
+                self.delete(f"projects/{old['id']}/")
+        project = self.post("projects/", name=name, account=account or self.default_account(), language=language)
+        from .. import remember_connection
+
+        remember_connection(self.url, name, project["id"])
+        return project["id"]
 
     def wait_for_classifiers(self, project_id: str, timeout: float = 120, interval: float = 0.25) -> list[dict]:
         """The project's classifiers once none is building; LuminosoTimeoutError after `timeout` s."""

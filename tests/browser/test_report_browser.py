@@ -16,7 +16,8 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "03-terms": "Top terms, related terms and the ignore list", "04-document-search": "Document search",
           "05-statistics": "Topic statistics and text correlation",
-          "06-subset-vectors": "Subset vectors: a snapshot of the book", "07-accounts": "Accounts and usage"}
+          "06-subset-vectors": "Subset vectors: a snapshot of the book", "07-accounts": "Accounts and usage",
+          "08-compass-classifiers": "Compass classifiers on Siddhartha", "09-compass-stream": "A message stream"}
 NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore")
 
 
