@@ -25,3 +25,16 @@ def sentiment_figure(stats: pd.DataFrame, title: str = "Sentiment over time") ->
                         for name, color in SENTIMENT_COLORS.items()])
     figure.update_layout(title=title, xaxis_title="time (UTC)", yaxis_title="messages", legend_title="sentiment")
     return figure
+
+
+def accuracy_figure(results: pd.DataFrame, title: str = "Test accuracy of each classifier") -> go.Figure:
+    """Bars of accuracy per classifier (columns classifier, accuracy) beside the
+    accuracy of guessing (column chance), both in [0, 1]."""
+    figure = go.Figure([
+        go.Bar(x=results["classifier"].tolist(), y=results["accuracy"].tolist(), name="accuracy",
+               text=[f"{a:.2f}" for a in results["accuracy"]], textposition="outside"),
+        go.Bar(x=results["classifier"].tolist(), y=results["chance"].tolist(), name="chance",
+               marker_color="#bbbbbb"),
+    ])
+    figure.update_layout(barmode="group", title=title, yaxis={"range": [0, 1.1], "title": "accuracy"})
+    return figure
