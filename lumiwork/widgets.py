@@ -52,11 +52,8 @@ class Panel(widgets.VBox):
         self.frame, self.figure, self.extra = frame, figure, extra
         note = frame.attrs.get("note") if frame is not None else None
         self.message.value = f"<i>{html.escape(note)}</i>" if note else ""
-        # append_display_data works from any callback and outside a live kernel
-        self.output.outputs = ()
-        self.output.append_display_data(self.figure)
-        if extra is not None:
-            self.output.append_display_data(extra)
+        # Set outputs directly: this works from any callback and outside a live kernel
+        self.output.outputs = tuple(display_output(item) for item in (self.figure, extra) if item is not None)
 
     def _fail(self, message: str) -> None:
         self.frame = self.figure = self.extra = None
@@ -90,6 +87,26 @@ class Panel(widgets.VBox):
         elif isinstance(bundle, dict):
             bundle["text/html"] = self.static_html()
         return bundle
+
+
+def display_output(obj) -> dict:
+    """An Output widget's output for `obj`, from its mime bundle.
+
+    Not through IPython's display formatter: for an object with
+    `_ipython_display_` (plotly figures) it publishes to the running cell
+    instead, which left a copy of every chart outside the panel that no later
+    update could clear (seen in JupyterLab as a stale chart under an error)."""
+    bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
+    if bundle is None:
+        from IPython.core.interactiveshell import InteractiveShell
+
+        formatter = InteractiveShell.instance().display_formatter
+        data, metadata = formatter.format(obj) if formatter is not None else ({"text/plain": repr(obj)}, {})
+    elif isinstance(bundle, tuple):
+        data, metadata = bundle
+    else:
+        data, metadata = bundle, {}
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
 def _title_text(text: str, width: int = 40) -> str:

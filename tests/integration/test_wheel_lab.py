@@ -32,7 +32,8 @@ def test_lab_runs_from_an_installed_wheel(tmp_path, siddhartha_path):
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((tmp_path / "dist").glob("lumiwork-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert sum(n.startswith("lumiwork/notebooks/") and n.endswith(".ipynb") for n in names) == 7
+    shipped = {n.split("/")[-1] for n in names if n.startswith("lumiwork/notebooks/") and n.endswith(".ipynb")}
+    assert shipped == {path.name for path in (REPO / "lumiwork" / "notebooks").glob("*.ipynb")}
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
