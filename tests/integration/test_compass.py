@@ -200,3 +200,33 @@ def test_oversized_text_is_a_field_error_and_stores_nothing(admin, project):
     errors = answer.json()
     assert errors[0] == {} and "500000" in errors[1]["text"][0]
     assert admin.ok("GET", project + "messages/")["count"] == before
+
+
+def test_rebuild_keeps_the_old_version_classifying(admin, server, project):
+    nature = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "nature")
+    work = server.api.compass.work
+    work.wait_idle(60)
+    project_id = project.split("/")[1]
+    # Hold the project's space lock, which every build takes first: the rebuild
+    # then waits, and what classifies meanwhile must be the previous version.
+    with work._project_lock(project_id):
+        rebuilding = admin.ok("POST", project + f"classifiers/{nature['id']}/rebuild/")
+        assert rebuilding["building_state"] == "building" and rebuilding["status"] == "active"
+        found = admin.ok("POST", project + "classify/", json={"text": "The boat crossed the stream."})
+        assert any(t["source"] == "nature" and t["name"] == "water" for t in found["topics"])
+        assert admin.ok("GET", project + f"classifiers/{nature['id']}/")["building_state"] == "building"
+    work.wait_idle(120)
+    assert admin.ok("GET", project + f"classifiers/{nature['id']}/")["building_state"] == "ready"
+
+
+def test_domain_terms_are_editable(admin, server, project):
+    mood = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "mood")
+    terms = dict(mood["info"]["domain_terms"])
+    assert terms
+    edited = {**{k: v for k, v in list(terms.items())[1:]}, "ferryman": 4.0}
+    admin.ok("PUT", project + f"classifiers/{mood['id']}/", json={"info": {"domain_terms": edited}})
+    server.api.compass.work.wait_idle(120)
+    after = admin.ok("GET", project + f"classifiers/{mood['id']}/")
+    assert after["building_state"] == "ready" and after["info"]["domain_terms"] == edited
+    found = admin.ok("POST", project + "classify/", json={"text": "The ferryman."})
+    assert next(t for t in found["topics"] if t["source"] == "mood")["name"] == "positive"
