@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..http import LIMITS, ApiError, Incoming, Params, check_text, dumps_json, parse_body, read_body
+from ..http import ApiError, Incoming, Params, check_text, dumps_json, parse_body, read_body
 from ..store import StorageFull
 
 if TYPE_CHECKING:
@@ -184,21 +184,6 @@ def boolean_field(errors: FieldErrors, values: dict, name: str, default: bool = 
     return default
 
 
-def number_field(errors: FieldErrors, values: dict, name: str, default: float | None,
-                 low: float, high: float) -> float | None:
-    value = values.get(name)
-    if value is None:
-        return default
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or not low <= number <= high:
-        errors.add(name, f"A number between {low:g} and {high:g} is required.")
-        return default
-    return number
-
-
 def time_field(errors: FieldErrors, values: dict, name: str, required: bool = False) -> float | None:
     """A time as an ISO 8601 string or seconds since 1970 (years 1 to 9999)."""
     value = values.get(name)
@@ -302,8 +287,3 @@ def compass_error(status: int, message: str, headers: Mapping[str, str] | None =
 
 def _json(body: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
     return Response(dumps_json(body), status_code=status, media_type="application/json", headers=headers)
-
-
-def check_length(errors: FieldErrors, name: str, value: str, limit: str) -> None:
-    if len(value) > LIMITS[limit]:
-        errors.add(name, f"Ensure this field has no more than {LIMITS[limit]} characters.")
