@@ -18,6 +18,7 @@ from .http import (
     compass_endpoint,
     iso,
     not_found,
+    path_id,
     text_field,
 )
 from .projects import get_project
@@ -55,14 +56,10 @@ def classifier_record(call: CompassCall, record: dict) -> dict:
 
 def get_classifier(call: CompassCall, needed: str = "read") -> dict:
     project = get_project(call, needed)
-    record = call.compass.store.classifier(project["project_id"], _id(call.path["classifier_id"]))
+    record = call.compass.store.classifier(project["project_id"], path_id(call, "classifier_id"))
     if record is None:
         raise not_found()
     return record
-
-
-def _id(text: str) -> int:
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else -1
 
 
 # ---- validation ------------------------------------------------------------------------------
@@ -302,7 +299,7 @@ def create_topic(call: CompassCall) -> Answer:
 
 def _topic(call: CompassCall, needed: str) -> tuple[dict, dict]:
     record = get_classifier(call, needed)
-    topic = call.compass.store.classifier_topic(record["project_id"], _id(call.path["topic_id"]))
+    topic = call.compass.store.classifier_topic(record["project_id"], path_id(call, "topic_id"))
     if topic is None or topic["classifier_id"] != record["id"]:
         raise not_found()
     return record, topic

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..http import ApiError, Incoming, Params, check_text, dumps_json, parse_body, read_body
+from ..http import ApiError, Incoming, Params, check_text, dumps_json, parse_body, path_integer, read_body
 from ..store import StorageFull
 
 if TYPE_CHECKING:
@@ -279,6 +279,14 @@ def _respond(call: CompassCall, handler, public: bool, incoming: Incoming) -> Re
             return Response(status_code=204)
         return _json(result.body, result.status)
     return _json(result, 200)
+
+
+def path_id(call: CompassCall, name: str) -> int:
+    """An integer id from the path, or 404 (unicode digits and 24-digit numbers included)."""
+    number = path_integer(name, call.path[name])
+    if number is None:
+        raise not_found()
+    return number
 
 
 def compass_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

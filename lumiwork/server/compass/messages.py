@@ -18,6 +18,7 @@ from .http import (
     compass_endpoint,
     iso,
     not_found,
+    path_id,
     text_field,
     time_field,
 )
@@ -136,10 +137,7 @@ def list_messages(call: CompassCall) -> dict:
 
 def _message(call: CompassCall, needed: str) -> dict:
     project = get_project(call, needed)
-    text = call.path["message_id"]
-    message = None
-    if text.isascii() and text.isdigit() and len(text) < 18:
-        message = call.compass.store.message(project["project_id"], int(text))
+    message = call.compass.store.message(project["project_id"], path_id(call, "message_id"))
     if message is None:
         raise not_found()
     return message

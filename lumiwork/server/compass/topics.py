@@ -16,6 +16,7 @@ from .http import (
     compass_endpoint,
     iso,
     not_found,
+    path_id,
     text_field,
     time_field,
 )
@@ -93,10 +94,7 @@ def create_topic(call: CompassCall) -> Answer:
 
 def _topic(call: CompassCall, needed: str = "read") -> dict:
     project = get_project(call, needed)
-    text = call.path["topic_id"]
-    topic = None
-    if text.isascii() and text.isdigit() and len(text) < 18:
-        topic = call.compass.store.topic(project["project_id"], int(text))
+    topic = call.compass.store.topic(project["project_id"], path_id(call, "topic_id"))
     if topic is None:
         raise not_found()
     return topic
