@@ -115,9 +115,12 @@ class CompassCall:
     def is_admin(self) -> bool:
         return bool(self.user and self.user["admin"])
 
-    def page(self, items: list, transform: Callable[[Any], Any] = lambda item: item) -> dict:
-        """A page of `items` as ``{count, next, previous, results}`` (?page=N, 20 a page)."""
-        number = self.params.integer("page", 1, minimum=1)
+    def page(self, items: list, transform: Callable[[Any], Any] = lambda item: item,
+             number: int | None = None) -> dict:
+        """A page of `items` as ``{count, next, previous, results}`` (?page=N, 20 a
+        page, unless `number` is given)."""
+        if number is None:
+            number = self.params.integer("page", 1, minimum=1)
         start = (number - 1) * PAGE_SIZE
         pages = max(1, math.ceil(len(items) / PAGE_SIZE))
         if number > pages:
