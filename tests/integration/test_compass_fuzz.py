@@ -700,3 +700,21 @@ def test_what_the_fuzzer_found_stays_fixed(cfuzz):
         refused("PUT", p + f"config/{key}/", "value", json={"value": value})
     assert fx.ok("PUT", p + "config/partition_max_messages/", json={"value": 4000.0})["value"] == 4000
     fx.ok("DELETE", p + "config/partition_max_messages/", 204)
+
+
+def test_audit_against_the_documents(cfuzz):
+    """Where the server disagreed with the 2018/2019 Compass documents."""
+    fx = cfuzz
+    p = fx.p
+    # stats: "interval (integer): number of seconds that each bucket represents"
+    stats = fx.ok("GET", p + "stats/", params={"interval": "3600", "num_buckets": "2"})
+    assert stats["time_buckets"]["interval"] == 3600 and isinstance(stats["time_buckets"]["interval"], int)
+    # topics_history/ takes "the query parameters for regular topics" too, stats among them
+    topic = fx.ok("POST", p + "topics/", 201, json={"title": "audit", "info": {"terms": {"ferry": 1.0}}})
+    history = fx.ok("GET", p + "topics_history/", params={"stats": "true", "num_buckets": "3"})
+    assert all("time_buckets" in t["measurements"] for t in history["results"])
+    # ended is when a topic became inactive: a topic made active again has not ended
+    ended = fx.ok("PUT", p + f"topics/{topic['id']}/", json={"status": "inactive"})["ended"]
+    assert ended and fx.ok("PUT", p + f"topics/{topic['id']}/", json={"status": "inactive"})["ended"] == ended
+    assert fx.ok("PUT", p + f"topics/{topic['id']}/", json={"status": "active"})["ended"] is None
+    fx.ok("DELETE", p + f"topics/{topic['id']}/", 204)

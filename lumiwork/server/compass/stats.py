@@ -90,7 +90,9 @@ def volume(columns: np.ndarray, interval: float, buckets: int, at_time: float, t
         "measurements": {"count": int(len(timestamps)), "velocity": round(float(velocity), 6),
                          "acceleration": round(float((velocity - previous) / hours), 6)},
         "time_buckets": {
-            "start_time": iso(start), "end_time": iso(at_time), "interval": interval,
+            # "interval (integer)" in the documents' answer; fractions of a second stay as they are
+            "start_time": iso(start), "end_time": iso(at_time),
+            "interval": int(interval) if float(interval).is_integer() else interval,
             "counts": [int(c) if e else None for c, e in zip(counts, exists)],
             "sentiment_counts": [{"negative": round(float(n), 6), "neutral": round(float(m), 6),
                                   "positive": round(float(p), 6)} if e else None
