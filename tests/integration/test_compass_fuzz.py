@@ -19,7 +19,8 @@ type, messages and topics. For every request:
 Violations are collected and reported together (one line per endpoint and kind,
 with the server's logged exception). LUMIWORK_FUZZ_FAIL_FAST=1 raises at the first
 one so that Hypothesis shrinks it; LUMIWORK_FUZZ_EXAMPLES sets the number of
-requests (3,000 by default); LUMIWORK_FUZZ_SEED=<n> explores another sequence.
+requests (3,000 by default); LUMIWORK_FUZZ_SEED=<n> explores another sequence;
+LUMIWORK_FUZZ_TRACE=<template prefix> prints each request to those endpoints.
 Afterwards the project must still list, classify, take messages and answer stats.
 """
 from __future__ import annotations
