@@ -245,7 +245,7 @@ class Store:
     def users(self) -> list[sqlite3.Row]:
         return self._query("SELECT * FROM users ORDER BY rowid")
 
-    def update_user(self, username: str, **fields) -> None:
+    def update_user(self, username: str, /, **fields) -> None:
         """Change name, default_account, admin or the user name itself (email),
         carrying memberships and tokens along."""
         new_name = fields.pop("username", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def check_num_topics(num_topics: int | str) -> int | str:
     return num_topics
 
 
-def check_unit(name: str, value: float, low: float = 0.0, high: float = 1.0) -> float:
+def check_unit(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{name} must be a number between {low} and {high}, not {value!r}")
     return float(value)

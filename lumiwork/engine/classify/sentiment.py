@@ -219,6 +219,8 @@ def check_bands(bands: dict) -> dict[str, tuple[float, float]]:
         raise ValueError("a sentiment_custom classifier needs topics: {name: {min, max}} bands in [-1, 1]")
     checked = {}
     for name, band in bands.items():
+        if not isinstance(band, dict):
+            raise ValueError(f"topics[{name!r}] must be a band {{\"min\": ..., \"max\": ...}}, not {band!r:.40}")
         low = check_unit(f"topics[{name!r}].min", band.get("min"), -1.0, 1.0)
         high = check_unit(f"topics[{name!r}].max", band.get("max"), -1.0, 1.0)
         if low > high:

@@ -350,7 +350,7 @@ def match_topic(call: CompassCall) -> dict:
     values = call.params.values
     expression = _expression(errors, "topic", values.get("topic"), "topic")
     limit = values.get("limit", 20)
-    if isinstance(limit, str) and limit.isdigit():
+    if isinstance(limit, str) and limit.isascii() and limit.isdigit() and len(limit) < 18:
         limit = int(limit)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         errors.add("limit", "An integer between 1 and 1000 is required.")

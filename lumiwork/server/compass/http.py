@@ -33,6 +33,8 @@ PAGE_SIZE = 20
 TOKEN_DAYS = 14
 LEVELS = ("read", "readwrite", "manage")
 REQUIRED = "This field is required."
+# Times are accepted from the year 1 to 9999 (UTC), what an ISO 8601 answer can show.
+EARLIEST, LATEST = -62135596800, 253402300799
 # What a user whose password was reset may still do.
 ALLOWED_BEFORE_RESET = {"change_password", "get_user"}
 
@@ -115,9 +117,12 @@ class CompassCall:
     def is_admin(self) -> bool:
         return bool(self.user and self.user["admin"])
 
-    def page(self, items: list, transform: Callable[[Any], Any] = lambda item: item) -> dict:
-        """A page of `items` as ``{count, next, previous, results}`` (?page=N, 20 a page)."""
-        number = self.params.integer("page", 1, minimum=1)
+    def page(self, items: list, transform: Callable[[Any], Any] = lambda item: item,
+             number: int | None = None) -> dict:
+        """A page of `items` as ``{count, next, previous, results}`` (?page=N, 20 a
+        page, unless `number` is given)."""
+        if number is None:
+            number = self.params.integer("page", 1, minimum=1)
         start = (number - 1) * PAGE_SIZE
         pages = max(1, math.ceil(len(items) / PAGE_SIZE))
         if number > pages:
@@ -205,6 +210,9 @@ def parse_time(value: Any) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip()
+        if not text.isascii():  # float() reads "٣" as 3: Unicode digits are refused, as in ids
+            raise ValueError("Not a valid time: use ISO 8601 (2014-08-17T12:45:01+00:00) or "
+                             "seconds since 1970, in ASCII digits.")
         try:
             seconds = float(text)
         except ValueError:
@@ -218,7 +226,7 @@ def parse_time(value: Any) -> float:
             seconds = parsed.timestamp()
     else:
         raise ValueError("Not a valid time.")
-    if not math.isfinite(seconds) or not -62135596800 <= seconds <= 253402300799:
+    if not math.isfinite(seconds) or not EARLIEST <= seconds <= LATEST:
         raise ValueError("Not a valid time: outside the years 1 to 9999.")
     return seconds
 

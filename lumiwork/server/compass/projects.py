@@ -117,7 +117,8 @@ def add_documents(call: CompassCall) -> Answer:
         raise CompassError(400, {"non_field_errors": ["No documents given."]})
     ids = call.compass.store.add_documents(project["project_id"], documents)
     stored = call.compass.store.documents(project["project_id"], ids=ids)
-    return Answer(call.page(stored, lambda d: document_record(call, d)), 201)
+    # the first page, whatever ?page says: a bad ?page must not turn a stored upload into a 4xx
+    return Answer(call.page(stored, lambda d: document_record(call, d), number=1), 201)
 
 
 P = "/projects/{project_id}/"

@@ -3,6 +3,7 @@ and the project's configuration."""
 from __future__ import annotations
 
 import calendar
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -10,10 +11,24 @@ from typing import Any
 import numpy as np
 from starlette.routing import Route
 
-from .http import Answer, CompassCall, CompassError, FieldErrors, compass_endpoint, iso, not_found, parse_time
+from ..http import LIMITS, text_problem
+from .http import (
+    EARLIEST,
+    Answer,
+    CompassCall,
+    CompassError,
+    FieldErrors,
+    compass_endpoint,
+    iso,
+    not_found,
+    parse_time,
+)
 from .projects import get_project
 from .work import CONFIG_DEFAULTS
 
+# the largest value of a whole-number configuration key (number_of_clusters: k-means cost)
+MAX_CONFIG = 10**12
+CONFIG_LIMITS = {"number_of_clusters": 1000, "number_of_discardable_clusters": 1000}
 DEFAULT_INTERVAL = 300
 DEFAULT_BUCKETS = 120
 MAX_BUCKETS = 10_000
@@ -25,13 +40,14 @@ def bucket_options(call: CompassCall) -> tuple[float, int, float]:
     values = dict(call.params.query_pairs)
     interval, buckets, at_time = float(DEFAULT_INTERVAL), DEFAULT_BUCKETS, time.time()
     try:
-        interval = float(values.get("interval", DEFAULT_INTERVAL))
+        text = values.get("interval", str(DEFAULT_INTERVAL))
+        interval = float(text) if text.isascii() else math.nan  # float() reads Unicode digits
         if not 1 <= interval <= 366 * 86400:
             raise ValueError
     except ValueError:
         errors.add("interval", "A number of seconds between 1 and a year is required.")
     text = values.get("num_buckets", str(DEFAULT_BUCKETS))
-    if text.isascii() and text.isdigit() and 1 <= int(text[:6]) <= MAX_BUCKETS:
+    if text.isascii() and text.isdigit() and len(text) < 18 and 1 <= int(text) <= MAX_BUCKETS:
         buckets = int(text)
     else:
         errors.add("num_buckets", f"An integer between 1 and {MAX_BUCKETS} is required.")
@@ -41,6 +57,10 @@ def bucket_options(call: CompassCall) -> tuple[float, int, float]:
         except ValueError as exc:
             errors.add("at_time", str(exc))
     errors.raise_if_any()
+    if at_time - buckets * interval < EARLIEST:
+        errors.add("at_time", "The first bucket would start before the year 1: use a later at_time, "
+                              "or fewer or shorter buckets.")
+        errors.raise_if_any()
     return interval, buckets, at_time
 
 
@@ -70,7 +90,9 @@ def volume(columns: np.ndarray, interval: float, buckets: int, at_time: float, t
         "measurements": {"count": int(len(timestamps)), "velocity": round(float(velocity), 6),
                          "acceleration": round(float((velocity - previous) / hours), 6)},
         "time_buckets": {
-            "start_time": iso(start), "end_time": iso(at_time), "interval": interval,
+            # "interval (integer)" in the documents' answer; fractions of a second stay as they are
+            "start_time": iso(start), "end_time": iso(at_time),
+            "interval": int(interval) if float(interval).is_integer() else interval,
             "counts": [int(c) if e else None for c, e in zip(counts, exists)],
             "sentiment_counts": [{"negative": round(float(n), 6), "neutral": round(float(m), 6),
                                   "positive": round(float(p), 6)} if e else None
@@ -163,21 +185,29 @@ def read_config(call: CompassCall) -> dict:
 
 
 def set_config(call: CompassCall) -> dict:
-    """A value of the default's type (number for numbers, list for lists)."""
+    """A value of the default's type: a number in [0, 1] for sentiment_threshold, a
+    list of topic titles or ids for lists, and a whole number for the others (they
+    count messages, clusters or seconds; a fraction used to crash the clustering)."""
     project = get_project(call, "readwrite")
     key = _key(call)
     if "value" not in call.params.values:
         raise CompassError(400, {"value": ["This field is required."]})
     value: Any = call.params.json_value("value")
     default = CONFIG_DEFAULTS[key]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if isinstance(default, list):
-        valid = isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value)
+        valid = isinstance(value, list) and all(
+            (isinstance(v, str) and 0 < len(v) <= LIMITS["topic name"] and not text_problem(v))
+            or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
+        kind = "a list of topic titles or ids"
+    elif key == "sentiment_threshold":
+        valid = number and 0 <= value <= 1
+        kind = "a number between 0 and 1"
     else:
-        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-        if key == "sentiment_threshold":
-            valid = valid and value <= 1
+        valid = number and float(value).is_integer() and 0 <= value <= CONFIG_LIMITS.get(key, MAX_CONFIG)
+        kind = f"a whole number between 0 and {CONFIG_LIMITS.get(key, MAX_CONFIG)}"
+        value = int(value) if valid else value
     if not valid:
-        kind = "a list of topic titles or ids" if isinstance(default, list) else "a non-negative number"
         raise CompassError(400, {"value": [f"{key} must be {kind}."]})
     call.compass.store.set_config(project["project_id"], key, value)
     return {"key": key, "value": value}

@@ -322,9 +322,12 @@ class CompassStore:
         for key in ("info", "clusters"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
-        if "status" in fields and fields["status"] == "inactive":
-            fields["ended"] = time.time()
         assignments = ", ".join(f"{column} = ?" for column in fields)
+        if fields.get("status") == "inactive":  # ended: when it became inactive (the first time)
+            assignments += ", ended = COALESCE(ended, ?)"
+            fields["_ended"] = time.time()
+        elif fields.get("status") in ("active", "pending"):  # back in use: it has not ended
+            assignments += ", ended = NULL"
         with self.store.transaction() as db:
             db.execute(f"UPDATE compass_topics SET {assignments} WHERE id = ?", (*fields.values(), topic_id))
 

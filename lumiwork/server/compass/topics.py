@@ -170,7 +170,8 @@ def topics_history(call: CompassCall) -> dict:
         return True
 
     topics = sorted((t for t in topics if keep(t)), key=lambda t: -t["created"])
-    return call.page(topics, lambda t: topic_record(call, t))
+    stats = bool(_flag(call, "stats"))  # "in addition to the query parameters for regular topics"
+    return call.page(topics, lambda t: topic_record(call, t, stats))
 
 
 P = "/projects/{project_id}/p/"

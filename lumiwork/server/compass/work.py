@@ -297,7 +297,7 @@ class CompassWork:
         replace the previous pending ones (which move to the project's history).
         Active and inactive topics are kept. Returns the new topic ids."""
         config = self.config(project_id)
-        recent = self.store.messages(project_id, columns="id, text")[: config["partition_max_messages"]]
+        recent = self.store.messages(project_id, columns="id, text")[: int(config["partition_max_messages"])]
         if not recent:
             return []
         _, model = self.space(project_id, extra_texts=[m["text"] for m in recent])
@@ -336,7 +336,7 @@ class CompassWork:
         """The project's most recent messages scored against one boolean topic, with each
         operand's score (why a message matches): lumiwork's own aid for writing topics."""
         config = self.config(project_id)
-        recent = self.store.messages(project_id, columns="id, text, timestamp")[: config["partition_max_messages"]]
+        recent = self.store.messages(project_id, columns="id, text, timestamp")[: int(config["partition_max_messages"])]
         model_file, model = self.space(project_id, extra_texts=[m["text"] for m in recent] or [expression])
         with self._lock:
             calibration = self._calibrations.get(model_file)
