@@ -230,3 +230,19 @@ def test_domain_terms_are_editable(admin, server, project):
     assert after["building_state"] == "ready" and after["info"]["domain_terms"] == edited
     found = admin.ok("POST", project + "classify/", json={"text": "The ferryman."})
     assert next(t for t in found["topics"] if t["source"] == "mood")["name"] == "positive"
+
+
+def test_put_topics_replaces_a_topic_based_classifiers_topics(admin, server, project):
+    created = admin.ok("POST", project + "classifiers/", 201, json={
+        "name": "replaceable", "type": "topic_based", "status": "active",
+        "info": {"topics": [{"title": "water", "info": "river"}]}})
+    server.api.compass.work.wait_idle(60)
+    admin.ok("PUT", project + f"classifiers/{created['id']}/", json={"info": {"topics": [
+        {"title": "boats", "info": "boat OR ferry"}, {"title": "money", "info": "money"}]}})
+    server.api.compass.work.wait_idle(60)
+    after = admin.ok("GET", project + f"classifiers/{created['id']}/")
+    assert [t["title"] for t in after["topics"]] == ["boats", "money"] and after["building_state"] == "ready"
+    bad = admin.request("PUT", project + f"classifiers/{created['id']}/", json={"info": {"topics": [
+        {"title": "x", "info": "a OR b AND c"}]}})
+    assert bad.status_code == 400 and "parentheses" in bad.json()["info"][0]
+    admin.ok("DELETE", project + f"classifiers/{created['id']}/", 204)

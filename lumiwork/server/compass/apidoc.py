@@ -88,6 +88,14 @@ Choices where the documents are vague or disagree
   (P classifiers/<id>/topics/<id>/): the documents' "p//topics/<id>" would clash
   with project topics at P topics/<id>/.
 - Topic specifications may be given as "info" (2019) or "clause" (2018).
+- The build state is "building_state" (2019: building / ready, plus error);
+  the 2018 documents' "training_state" is not sent.
+- PUT with info.topics replaces a topic-based classifier's topics.
+- test/: "language" is checked when given but not required (the project's
+  language applies); a sentiment classifier's "dataset" is stored, but its
+  domain expansion uses the project's whole space.
+- POST documents/ answers with the created documents (up to 20 shown, all
+  counted) and no next or previous page.
 - A classifier's dataset may be given at the top level (2019) or in info (2018).
 - Sentiment classifiers need the project's semantic space too (to tokenize, and
   for domain expansion): the space is built from documents, else messages, else

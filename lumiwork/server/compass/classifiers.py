@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from ...engine import BuildError
 from ...engine.classify import ALL, SentimentClassifier, TopicSyntaxError, parse_topic
+from ...engine.text import SUPPORTED_LANGUAGES
 from .http import (
     Answer,
     CompassCall,
@@ -189,10 +190,15 @@ def update_classifier(call: CompassCall) -> dict:
         errors.add("name", "classifier with this name already exists.")
     merged = {**record["info"], **info}
     clean = _check_info(errors, record["type"], merged) if info else record["info"]
+    topics = _topics(errors, info["topics"]) if record["type"] == TOPIC_BASED and "topics" in info else None
+    if topics == [] and "info" not in errors.errors:
+        errors.add("info", "topics must not be empty.")
     errors.raise_if_any()
     changes: dict[str, Any] = {k: v for k, v in (("name", name), ("status", status)) if v}
     if info:
         changes.update(info=clean, building_state="building")
+    if topics:  # a topic-based classifier's topics are replaced by those given
+        call.compass.store.replace_classifier_topics(record["id"], record["project_id"], topics)
     call.compass.store.update_classifier(record["id"], **changes)
     if info:
         call.compass.work.submit_build(record["project_id"], record["id"])
@@ -246,6 +252,8 @@ def test_classifier(call: CompassCall) -> dict:
             continue
         text = text_field(errors, item, "text", required=True, limit="document text", multiline=True)
         label = text_field(errors, item, "label", required=True, limit="topic name")
+        text_field(errors, item, "language", choices=SUPPORTED_LANGUAGES)  # optional here; checked if given
+        text_field(errors, item, "source_id", limit="subset name")
         all_errors.append(errors.errors)
         texts.append(text or "")
         labels.append(label or "")

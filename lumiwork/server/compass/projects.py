@@ -118,7 +118,9 @@ def add_documents(call: CompassCall) -> Answer:
     ids = call.compass.store.add_documents(project["project_id"], documents)
     stored = call.compass.store.documents(project["project_id"], ids=ids)
     # the first page, whatever ?page says: a bad ?page must not turn a stored upload into a 4xx
-    return Answer(call.page(stored, lambda d: document_record(call, d), number=1), 201)
+    page = call.page(stored, lambda d: document_record(call, d), number=1)
+    # The created documents, not a list to page through: no next or previous page.
+    return Answer({**page, "next": None, "previous": None}, 201)
 
 
 P = "/projects/{project_id}/"

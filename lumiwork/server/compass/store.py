@@ -203,6 +203,14 @@ class CompassStore:
                     db.execute("INSERT INTO compass_classifier_topics (classifier_id, project_id, title) "
                                "VALUES (?, ?, ?)", (classifier_id, project_id, title))
 
+    def replace_classifier_topics(self, classifier_id: int, project_id: str, topics: list[dict]) -> None:
+        """A topic-based classifier's topics become `topics` [{title, info}], in one transaction."""
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM compass_classifier_topics WHERE classifier_id = ?", (classifier_id,))
+            db.executemany("INSERT INTO compass_classifier_topics (classifier_id, project_id, title, info) "
+                           "VALUES (?, ?, ?, ?)",
+                           [(classifier_id, project_id, t["title"], t["info"]) for t in topics])
+
     def update_classifier_topic(self, topic_id: int, **fields: Any) -> None:
         assignments = ", ".join(f"{column} = ?" for column in fields)
         with self.store.transaction() as db:
