@@ -25,7 +25,7 @@ LOCAL_URL = local_url()
 _embedded = None  # the server this process started, if any
 
 
-def _local_server_url(port: int = DEFAULT_PORT) -> str:
+def local_server_url(port: int = DEFAULT_PORT) -> str:
     """URL of the local server on `port`, starting one in this process if none answers."""
     global _embedded
     import requests
@@ -52,7 +52,7 @@ def connect(project: str | None = None, url: str | None = None,
     embedded local server on 127.0.0.1:8765, started if it is not running.
     A given URL that does not answer raises LuminosoConnectionError.
     """
-    url = url or os.environ.get("LUMIWORK_URL") or _local_server_url()
+    url = url or os.environ.get("LUMIWORK_URL") or local_server_url()
     token = token or os.environ.get("LUMIWORK_TOKEN")
     client = LuminosoClient.connect(url, token=token)
     account = client.change_path(f"/projects/{client.default_account()}/")

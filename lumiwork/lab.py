@@ -46,7 +46,7 @@ def run_lab(no_browser: bool = False, lab_port: int | None = None,
     copied = copy_notebooks(folder)
     if copied:
         print(f"Copied {len(copied)} cookbook notebooks into {folder}", flush=True)
-    url = os.environ.get("LUMIWORK_URL") or lumiwork._local_server_url(api_port)
+    url = os.environ.get("LUMIWORK_URL") or lumiwork.local_server_url(api_port)
     # starts the embedded server here if none is running on api_port
     account = lumiwork.connect(url=url)
     print("Preparing the Siddhartha demo project...", flush=True)

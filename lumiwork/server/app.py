@@ -136,7 +136,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY,
                loopback_only: bool = False) -> Starlette:
-    """The application: API v4 under /api/v4. With `loopback_only`, requests
+    """The application: API v4 under /api/v4 and Compass under /compass/api. With `loopback_only`, requests
     whose Host is not loopback are refused (set it when bound to loopback)."""
     server = ApiServer(store, max_body)
 

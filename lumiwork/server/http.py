@@ -397,6 +397,8 @@ def parse_body(query: dict[str, str], body: bytes, content_type: str,
 
 
 Handler = Callable[[Call], Any]
+# What a user whose password was reset (a temporary one) may still do.
+ALLOWED_BEFORE_RESET = {"change_password", "logout"}
 
 
 @dataclass
@@ -436,7 +438,12 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular"):
 
 
 def _respond(call: Call, handler: Handler, public: bool, kind: str, incoming: Incoming) -> Response:
-    return envelope(_answer(call, handler, public, kind, incoming))
+    result = _answer(call, handler, public, kind, incoming)
+    try:
+        return envelope(result)
+    except (ValueError, UnicodeError):  # an answer JSON cannot carry is the server's fault
+        log.exception("cannot encode the answer of %s %s", call.method, handler.__name__)
+        raise ApiError(500, "SERVER_ERROR", "the server failed to answer; see its log") from None
 
 
 def _answer(call: Call, handler: Handler, public: bool, kind: str, incoming: Incoming) -> Any:
@@ -445,6 +452,9 @@ def _answer(call: Call, handler: Handler, public: bool, kind: str, incoming: Inc
     try:
         if not public:
             call.username, call.token = call.server.authenticate(incoming.authorization)
+            if handler.__name__ not in ALLOWED_BEFORE_RESET and call.store.must_reset_password(call.username):
+                raise ApiError(403, "PASSWORD_RESET_REQUIRED", "this user has a temporary password: change it "
+                               "first (PUT user/password/ with old_password and new_password)")
         call.params, call.body = parse_body(incoming.query, incoming.body, incoming.content_type,
                                             incoming.form)
         result = handler(call)
@@ -471,7 +481,10 @@ async def _multipart(request: Request, body: bytes) -> dict[str, str]:
         form = await Request(request.scope, replay).form()
     except Exception as exc:  # python-multipart raises several unrelated types
         raise ApiError(400, "INVALID_BODY", f"the multipart body cannot be read: {exc}") from None
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    finally:
+        await form.close()  # file parts are spooled to temporary files
 
 
 # ---- metering ---------------------------------------------------------------------------

@@ -179,10 +179,10 @@ class Store:
                         self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:  # a failed COMMIT must not leave the connection mid-transaction
+                    self._db.execute("ROLLBACK")
                 if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
                     raise StorageFull(str(exc)) from None
                 raise
 
@@ -231,6 +231,10 @@ class Store:
 
     def user(self, username: str):
         return self._one("SELECT * FROM users WHERE username = ?", (username,))
+
+    def must_reset_password(self, username: str) -> bool:
+        row = self._one("SELECT must_reset_password FROM users WHERE username = ?", (username,))
+        return bool(row and row["must_reset_password"])
 
     def first_user(self):
         return self._one("SELECT * FROM users ORDER BY rowid LIMIT 1")

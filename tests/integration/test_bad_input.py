@@ -137,3 +137,13 @@ def test_error_classes_of_the_official_client(server, small_project):
         client.get("terms", limit="lots")
     with pytest.raises(LuminosoAuthError):
         LuminosoClient.connect(small_project.url, token="forged").get("terms")
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_iso_dates_outside_years_1_to_9999_are_refused(server, small_project, date):
+    before = snapshot(small_project)
+    response = raw(server, "POST", project_path(small_project) + "docs/",
+                   data=json.dumps([{"text": "dated", "date": date}]), headers={"Content-Type": "application/json"})
+    error = assert_error(response, 400, "BAD_DOCUMENTS")
+    assert "years 1 to 9999" in error["statuses"][0]["error"]["message"]
+    assert snapshot(small_project) == before

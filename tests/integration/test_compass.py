@@ -246,3 +246,29 @@ def test_put_topics_replaces_a_topic_based_classifiers_topics(admin, server, pro
         {"title": "x", "info": "a OR b AND c"}]}})
     assert bad.status_code == 400 and "parentheses" in bad.json()["info"][0]
     admin.ok("DELETE", project + f"classifiers/{created['id']}/", 204)
+
+
+def test_info_strings_are_decoded_strictly_and_not_chains_are_fine(admin, project):
+    poison = admin.request("POST", project + "topics/", data={
+        "title": "poison", "info": '{"terms": {"river": 1}, "x": NaN}'})
+    assert poison.status_code == 400 and "info" in poison.json()
+    deep = admin.request("POST", project + "topics/", data={"title": "deep", "info": "[" * 50000})
+    assert deep.status_code == 400
+    assert admin.request("GET", project + "topics/").status_code == 200
+    chain = admin.request("POST", project + "match/", json={"topic": "NOT " * 2000 + "river"})
+    assert chain.status_code == 200
+
+
+def test_a_temporary_password_must_be_changed_in_api_v4_too(server, admin):
+    user = admin.ok("POST", "users/", 201, json={"name": "Temp", "email": "temp@example.com"})
+    token = requests.post(server.url + "user/login/", data={"username": "temp@example.com",
+                                                            "password": user["password"]}).json()["result"]["token"]
+    headers = {"Authorization": f"Token {token}"}
+    refused = requests.get(server.url + "accounts/", headers=headers)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "PASSWORD_RESET_REQUIRED"
+    changed = requests.put(server.url + "user/password/", headers=headers,
+                           data={"old_password": user["password"], "new_password": "a new password"})
+    assert changed.status_code == 200
+    token = requests.post(server.url + "user/login/", data={"username": "temp@example.com",
+                                                            "password": "a new password"}).json()["result"]["token"]
+    assert requests.get(server.url + "accounts/", headers={"Authorization": f"Token {token}"}).status_code == 200

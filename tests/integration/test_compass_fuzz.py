@@ -489,7 +489,11 @@ def convention_problem(response: requests.Response, request: Request) -> str | N
     if status == 204:
         return None if not response.content else f"204 with a body: {response.content[:80]!r}"
     content_type = response.headers.get("content-type", "")
-    if request.template == "" and request.method == "GET" and status == 200:
+    # the documentation, asked for directly or through a path like "projects/../"
+    # (which the client resolves to the root before sending)
+    from urllib.parse import urlparse
+    at_root = urlparse(response.url).path.rstrip("/") == "/compass/api"
+    if (request.template == "" or at_root) and request.method == "GET" and status == 200:
         return None if content_type.startswith("text/plain") else f"documentation as {content_type}"
     try:
         answer = response.json()

@@ -164,8 +164,14 @@ class _Parser:
             raise self.fail(len(self.expression.rstrip()),
                             f"the topic ends after {previous.text!r}, which needs an operand after it")
         if token.kind == "NOT":
-            self.index += 1
-            return Not(self.unary(depth))
+            # A loop, not recursion, and NOT NOT x is x (NOT is 1 - x): a chain of any
+            # length neither overflows the stack nor makes a deep tree for the walkers.
+            negations = 0
+            while (token := self.peek()) is not None and token.kind == "NOT":
+                self.index += 1
+                negations += 1
+            node = self.unary(depth)
+            return Not(node) if negations % 2 else node
         if token.kind == "(":
             return self.group(token, depth + 1)
         if token.kind == "word":

@@ -98,8 +98,9 @@ Choices where the documents are vague or disagree
   counted) and no next or previous page.
 - A classifier's dataset may be given at the top level (2019) or in info (2018).
 - Sentiment classifiers need the project's semantic space too (to tokenize, and
-  for domain expansion): the space is built from documents, else messages, else
-  the first texts classified.
+  for domain expansion): the space is built from documents, else messages; a
+  classifier built before the project has either reports building_state "error"
+  (info.error says to add documents), and classify/ answers without its topics.
 - A new user gets a temporary password, shown once in the creation answer
   ("password"), and must change it before doing anything else.
 - An account that still owns projects is not deleted (400).
@@ -114,7 +115,8 @@ Choices where the documents are vague or disagree
   config.partition_force_build_after seconds passed), the most recent
   config.partition_max_messages are clustered (k-means on their vectors) into
   config.number_of_clusters pending topics titled by their characteristic
-  terms; the previous pending topics move to topics_history/.
+  terms; up to config.number_of_discardable_clusters of the previous pending
+  topics move to topics_history/.
 - velocity is the messages of the last time bucket per hour; acceleration the
   change of velocity from the bucket before, per hour. Buckets before the
   project's first message are null.

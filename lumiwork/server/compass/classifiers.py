@@ -2,7 +2,6 @@
 rebuilds (background jobs) and tests."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.routing import Route
@@ -10,6 +9,7 @@ from starlette.routing import Route
 from ...engine import BuildError
 from ...engine.classify import ALL, SentimentClassifier, TopicSyntaxError, parse_topic
 from ...engine.text import SUPPORTED_LANGUAGES
+from ..http import ApiError, check_text
 from .http import (
     Answer,
     CompassCall,
@@ -18,6 +18,7 @@ from .http import (
     boolean_field,
     compass_endpoint,
     iso,
+    json_field,
     not_found,
     path_id,
     text_field,
@@ -67,15 +68,11 @@ def get_classifier(call: CompassCall, needed: str = "read") -> dict:
 
 def _info(errors: FieldErrors, values: dict) -> dict:
     """The `info` object, from JSON or a JSON-encoded form field."""
-    info = values.get("info")
+    if values.get("info") is None:
+        return {}
+    info = json_field(errors, "info", values["info"])
     if info is None:
         return {}
-    if isinstance(info, str):
-        try:
-            info = json.loads(info)
-        except ValueError:
-            errors.add("info", "Value must be valid JSON.")
-            return {}
     if not isinstance(info, dict):
         errors.add("info", "Expected a JSON object.")
         return {}
@@ -122,6 +119,11 @@ def _topics(errors: FieldErrors, raw: Any) -> list[dict]:
         if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not item["title"].strip():
             errors.add("info", "each topic needs a title.")
             continue
+        try:
+            check_text("title", item["title"], "topic name")
+        except ApiError as error:
+            errors.add("info", error.message)
+            continue
         expression = item.get("info", item.get("clause"))
         checked = _expression(errors, "info", expression, item["title"])
         if checked is not None:
@@ -131,7 +133,12 @@ def _topics(errors: FieldErrors, raw: Any) -> list[dict]:
 
 def _expression(errors: FieldErrors, field: str, expression: Any, title: str) -> str | None:
     if not isinstance(expression, str) or not expression.strip():
-        errors.add(field, f"topic {title!r} needs a specification like 'coffee OR tea'.")
+        errors.add(field, f"topic {title[:60]!r} needs a specification like 'coffee OR tea'.")
+        return None
+    try:
+        check_text(field, expression, "topic text")
+    except ApiError as error:
+        errors.add(field, error.message)
         return None
     try:
         parse_topic(expression)

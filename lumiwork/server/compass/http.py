@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..http import ApiError, Incoming, Params, check_text, dumps_json, parse_body, path_integer, read_body
+from ..http import ApiError, Incoming, Params, check_text, dumps_json, loads_strict, parse_body, path_integer, read_body
 from ..store import StorageFull
 
 if TYPE_CHECKING:
@@ -189,6 +189,19 @@ def boolean_field(errors: FieldErrors, values: dict, name: str, default: bool = 
     return default
 
 
+def json_field(errors: FieldErrors, name: str, value: Any) -> Any:
+    """A field that may come JSON-encoded (a form field), decoded strictly: NaN,
+    out-of-range numbers, lone surrogates and deep nesting are field errors, as
+    anywhere else in a body. Returns None (with the error recorded) when invalid."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return loads_strict(value)
+    except ApiError as error:
+        errors.add(name, f"Value must be valid JSON: {error.message}")
+        return None
+
+
 def time_field(errors: FieldErrors, values: dict, name: str, required: bool = False) -> float | None:
     """A time as an ISO 8601 string or seconds since 1970 (years 1 to 9999)."""
     value = values.get(name)
@@ -282,11 +295,15 @@ def _respond(call: CompassCall, handler, public: bool, incoming: Incoming) -> Re
     except Exception:
         log.exception("error in Compass %s %s", call.method, handler.__name__)
         raise detail(500, "The server failed to answer; see its log.") from None
-    if isinstance(result, Answer):
-        if result.status == 204:
-            return Response(status_code=204)
-        return _json(result.body, result.status)
-    return _json(result, 200)
+    try:
+        if isinstance(result, Answer):
+            if result.status == 204:
+                return Response(status_code=204)
+            return _json(result.body, result.status)
+        return _json(result, 200)
+    except (ValueError, UnicodeError):  # an answer JSON cannot carry is the server's fault
+        log.exception("cannot encode the answer of Compass %s %s", call.method, handler.__name__)
+        raise detail(500, "The server failed to answer; see its log.") from None
 
 
 def path_id(call: CompassCall, name: str) -> int:

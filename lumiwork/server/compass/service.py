@@ -1,5 +1,5 @@
 """Compass's shared state on the server: its store, authentication, and (in
-`engine_jobs`) each project's semantic space, classifiers and clustering."""
+`work.py`) each project's semantic space, classifiers and clustering."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,6 +19,8 @@ class CompassService:
         self.store = CompassStore(store)
         self.models_dir = Path(models_dir) / "compass"
         self.models_dir.mkdir(mode=0o700, exist_ok=True)
+        for orphan in self.models_dir.glob("*.tmp.npz"):  # left by a build that was killed
+            orphan.unlink(missing_ok=True)
         self.work = CompassWork(self.store, self.models_dir, background)
 
     def close(self) -> None:

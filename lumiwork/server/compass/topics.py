@@ -2,7 +2,6 @@
 `pending` ones clustering makes), their messages and measurements."""
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -15,6 +14,7 @@ from .http import (
     boolean_field,
     compass_endpoint,
     iso,
+    json_field,
     not_found,
     path_id,
     text_field,
@@ -47,12 +47,9 @@ def _terms_info(errors: FieldErrors, value: Any, required: bool) -> dict | None:
         if required:
             errors.add("info", "This field is required.")
         return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            errors.add("info", "Value must be valid JSON.")
-            return None
+    value = json_field(errors, "info", value)
+    if value is None:
+        return None
     terms = value.get("terms") if isinstance(value, dict) else None
     if not isinstance(terms, dict) or not terms:
         errors.add("info", 'Expected {"terms": {"word or phrase": weight between 0 and 1, ...}}.')

@@ -177,7 +177,7 @@ def update_user(call: CompassCall) -> dict:
             errors.add("email", "A user with that email already exists.")
         changes["username"] = email
     if default_account is not None:
-        if call.store.account(default_account) is None:
+        if call.store.account(default_account) is None or user_level(call, default_account) is None:
             errors.add("default_account", f"Invalid pk \"{default_account}\" - object does not exist.")
         changes["default_account"] = default_account
     if "admin" in values:
@@ -242,13 +242,13 @@ def create_permission(call: CompassCall) -> Answer:
     username = text_field(errors, values, "user", required=True)
     account_id = text_field(errors, values, "account", required=True)
     level = text_field(errors, values, "level", required=True, choices=LEVELS)
-    if username and call.store.user(username) is None:
-        errors.add("user", f"Invalid pk \"{username}\" - object does not exist.")
-    if account_id and call.store.account(account_id) is None:
-        errors.add("account", f"Invalid pk \"{account_id}\" - object does not exist.")
     errors.raise_if_any()
     assert username and account_id and level
+    # Permission first: otherwise the answers would tell anyone which users exist.
     require_level(call, account_id, "manage")
+    if call.store.user(username) is None:
+        errors.add("user", f"Invalid pk \"{username}\" - object does not exist.")
+    errors.raise_if_any()
     call.store.set_member(account_id, username, LEVEL_PERMISSIONS[level], reset=True)
     created = next(m for m in call.store.memberships([account_id]) if m["username"] == username)
     return Answer(permission_record(call, created), 201)

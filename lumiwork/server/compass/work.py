@@ -193,6 +193,20 @@ class CompassWork:
             self.store.set_classifier_topics(classifier_id, project_id, classifier.topic_names)
         self.store.update_classifier(classifier_id, building_state="ready", info=info,
                                      state={"model_file": model_file, "data": classifier.to_data()})
+        self.prune_models(project_id)
+
+    def prune_models(self, project_id: str) -> list[str]:
+        """Delete the project's space files that neither the project nor any classifier
+        version uses any more (each rebuild of a changed space writes a new one)."""
+        project = self.store.project(project_id)
+        used = {project["model_file"]} if project else set()
+        used |= {c["state"]["model_file"] for c in self.store.classifiers(project_id) if c["state"]}
+        removed = []
+        for path in self.models_dir.glob(f"{project_id}-*.npz"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
 
     def _make(self, project_id: str, record: dict, model: Model):
         info, kind = record["info"], record["type"]

@@ -90,8 +90,8 @@ def _date(value) -> float:
                                   "ISO 8601 or seconds since 1970") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        value = parsed.timestamp()  # an offset can move year 1 or 9999 out of range
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidDocument("INVALID_FIELD", "has a 'date' that is not seconds since 1970")
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise InvalidDocument("INVALID_FIELD", "has a 'date' outside the years 1 to 9999")
