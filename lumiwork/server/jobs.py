@@ -54,7 +54,7 @@ class BackgroundProvider:
                     f"{len(background.words):,} words (cache key {background.key})")
         if problem is not None:
             return f"unavailable, projects use their own text only: {problem}"
-        return "not loaded yet (it loads with the first recalculation)"
+        return "loading (it starts with the server; recalculations wait for it)"
 
 
 class ModelCache:
@@ -79,7 +79,15 @@ class ModelCache:
             if cached and cached[0] == model_file:
                 self._models.move_to_end(project_id)
                 return cached[1]
-        model = Model.load(self.store.models_dir / model_file)
+        try:
+            model = Model.load(self.store.models_dir / model_file)
+        except FileNotFoundError:
+            # A recalculation finished after `project` was read and removed this file:
+            # the project's row now names the new one.
+            fresh = self.store.project(project["account_id"], project_id)
+            if fresh is None or fresh["model_file"] == model_file:
+                raise
+            return self.get(fresh)
         if model.background_key and self.background is not None:
             model.attach_background(self.background.get())
         self.put(project_id, model_file, model)
