@@ -141,8 +141,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
     if store.removed_files:
         print(f"Removed {len(store.removed_files)} unfinished model file(s) of an interrupted build",
               flush=True)
-    print(f"lumiwork API v4 at http://{netloc}/api/v4/ (data in {store.data_dir}; "
-          f"token saved in {token_file})", flush=True)
+    print(f"lumiwork API v4 at http://{netloc}/api/v4/ and Compass at http://{netloc}/compass/api/ "
+          f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host))
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
