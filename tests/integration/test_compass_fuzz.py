@@ -25,7 +25,6 @@ Afterwards the project must still list, classify, take messages and answer stats
 """
 from __future__ import annotations
 
-import collections
 import logging
 import os
 import sqlite3
@@ -35,27 +34,30 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
-
-from tests.integration.test_fuzz import (
+from fuzzing import (
     EVIL_VALUES,
+    FAIL_FAST,
     HUGE,
     MAX_QUERY,
+    SEED,
     LogCollector,
     RawJSON,
+    Tally,
+    assert_clean,
+    changed_tables,
     encode,
     fingerprint,
+    report,
     to_json,
     urlencode,
 )
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 
 USERNAME = "compass-fuzz@example.com"
 PASSWORD = "compass fuzz password 1"
 OTHER = "other@example.com"
 EXAMPLES = int(os.environ.get("LUMIWORK_FUZZ_EXAMPLES", "3000"))
-SEED = os.environ.get("LUMIWORK_FUZZ_SEED")
-FAIL_FAST = os.environ.get("LUMIWORK_FUZZ_FAIL_FAST") == "1"
 TRACE = os.environ.get("LUMIWORK_FUZZ_TRACE")  # print every request to templates starting so
 
 DOCS = [
@@ -89,7 +91,6 @@ CLASSIFIERS = [
      "info": {"wordlist": {"river": 2, "money": -3},
               "topics": {"low": {"min": -1, "max": 0}, "high": {"min": 0, "max": 1}}}},
 ]
-BOOKKEEPING = ("usage", "tokens", "throttle", "login", "sqlite_")
 CONFIG_KEYS = ["partition_min_messages", "number_of_clusters", "sentiment_threshold",
                "labels_for_clustering", "partition_max_messages", "number_of_discardable_clusters",
                "partition_do_not_build_within", "assoc_axes"]
@@ -522,28 +523,6 @@ def convention_problem(response: requests.Response, request: Request) -> str | N
 
 # ---- the test ----------------------------------------------------------------------------
 
-@dataclass
-class Tally:
-    sent: int = 0
-    statuses: collections.Counter = field(default_factory=collections.Counter)
-    per_endpoint: collections.Counter = field(default_factory=collections.Counter)
-    violations: dict = field(default_factory=dict)
-
-    def violate(self, request: Request, kind: str, detail: str, logs: list[str]):
-        causes = [line.split(" -> ", 1)[1].split(":")[0] for line in logs if " -> " in line]
-        if causes:
-            kind += f" ({causes[-1]})"
-        key = (request.method, request.template, kind)
-        count, example = self.violations.get(key, (0, None))
-        if example is None:
-            example = f"{detail}\n      request: {request.describe()}"
-            if logs:
-                example += "\n      server log: " + " | ".join(logs[-3:])
-        self.violations[key] = (count + 1, example)
-        if FAIL_FAST:
-            raise AssertionError(f"{kind}: {example}")
-
-
 def send(fx: Fixture, request: Request) -> requests.Response:
     headers = {}
     if request.auth == "token":
@@ -603,8 +582,7 @@ def test_fuzz_every_compass_endpoint(cfuzz):
             tally.violate(request, "logged error", f"status {response.status_code}", new_logs)
         after = fingerprint(db)
         if response.status_code >= 400 and after != state["fingerprint"]:
-            changed = sorted(t for t in set(after) | set(state["fingerprint"])
-                             if after.get(t) != state["fingerprint"].get(t))
+            changed = changed_tables(state["fingerprint"], after)
             tally.violate(request, "4xx changed data", f"status {response.status_code} "
                           f"{response.text[:160]!r} but tables {changed} changed", new_logs)
         state["fingerprint"] = after
@@ -612,24 +590,9 @@ def test_fuzz_every_compass_endpoint(cfuzz):
     try:
         one_request()
     finally:
-        elapsed = time.monotonic() - started
-        print(f"\ncompass fuzz: {tally.sent} requests in {elapsed:.1f} s; statuses "
-              f"{dict(sorted(tally.statuses.items()))}")
-        reached = sorted({t for (t, ok) in tally.per_endpoint if ok})
-        print(f"compass fuzz: endpoints answered < 400 at least once: {len(reached)} of {len(ENDPOINTS)}")
-        for template, _, _ in ENDPOINTS:
-            print(f"  {template or '/'}: {tally.per_endpoint[(template, True)]} answered < 400, "
-                  f"{tally.per_endpoint[(template, False)]} >= 400")
-        for (method, template, kind), (count, example) in sorted(tally.violations.items()):
-            print(f"VIOLATION {kind} x{count}: {method} {template}\n      {example}")
+        report("compass fuzz", tally, [template for template, _, _ in ENDPOINTS], time.monotonic() - started)
         db.close()
-
-    assert tally.sent >= EXAMPLES * 0.99 and tally.sent >= min(EXAMPLES, 2000), tally.sent
-    if tally.violations:
-        pytest.fail(f"{len(tally.violations)} kinds of violation:\n" + "\n".join(
-            f"{kind} x{count}: {method} {template}: {example}"
-            for (method, template, kind), (count, example) in sorted(tally.violations.items())),
-            pytrace=False)
+    assert_clean(tally, EXAMPLES)
 
 
 def test_project_still_works_after_fuzzing(cfuzz):
