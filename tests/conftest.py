@@ -27,6 +27,13 @@ os.environ["LUMIWORK_BACKGROUND_DIR"] = os.path.join(_HOME, "background")
 PASSWORD = "correct horse battery"
 
 
+def free_port() -> int:
+    """A 127.0.0.1 port free at the moment (for servers started as subprocesses)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def siddhartha_path() -> Path:
     if not SIDDHARTHA.is_file():

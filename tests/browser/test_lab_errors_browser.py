@@ -1,17 +1,10 @@
 """Errors as an analyst meets them in JupyterLab (headless Chromium): an unknown
 word in a panel gives its message in place of the chart, and when the server
 stops, the panel shows the one-line error and its old chart is gone."""
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-import requests
-from conftest import REPO, SIDDHARTHA
-from test_lab_browser import CHROMIUM, JUPYTER_TOKEN, free_port
+from browsers import JUPYTER_TOKEN, launch, running_lab
+from conftest import SIDDHARTHA
 
 from lumiwork.client import LuminosoClient
 from lumiwork.demo import build_demo_project
@@ -31,36 +24,15 @@ def own_server(tmp_path):
 
 @pytest.fixture
 def lab(own_server, tmp_path):
-    notebooks = shutil.copytree(REPO / "notebooks", tmp_path / "notebooks",
-                                ignore=shutil.ignore_patterns("exports", ".ipynb_checkpoints"))
-    port = free_port()
-    env = {**os.environ, "LUMIWORK_URL": own_server.url, "LUMIWORK_TOKEN": own_server.token,
-           "JUPYTER_TOKEN": JUPYTER_TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "lumiwork", "lab", "--no-browser", "--port", str(port),
-                                "--notebook-dir", str(notebooks)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/api/status?token={JUPYTER_TOKEN}", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.5)
-        assert process.poll() is None, process.stdout.read().decode()[-3000:]
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
+    with running_lab(own_server, tmp_path) as url:
+        yield url
 
 
 def test_unknown_word_and_stopped_server_in_a_panel(lab, own_server):
     from playwright import sync_api as playwright
 
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: apt-get install chromium"
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{lab}/lab/tree/03-terms.ipynb?token={JUPYTER_TOKEN}")
         page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)

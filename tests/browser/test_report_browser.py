@@ -9,9 +9,9 @@ import sys
 from urllib.parse import urlparse
 
 import pytest
+from browsers import launch
 from conftest import REPO
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "03-terms": "Top terms, related terms and the ignore list", "04-document-search": "Document search",
@@ -47,9 +47,7 @@ def test_reports_hide_code_and_embed_everything(reports):
 
 
 def open_offline(p, path):
-    browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"])
+    browser = launch(p)
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     blocked, failed = [], []
 
@@ -71,7 +69,6 @@ def open_offline(p, path):
 def test_report_opens_offline_with_title_charts_and_sortable_tables(reports, name):
     from playwright import sync_api as playwright
 
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: apt-get install chromium"
     with playwright.sync_playwright() as p:
         browser, page, blocked, failed = open_offline(p, reports[name])
         if name != "01-getting-started":  # the only notebook without a chart

@@ -3,21 +3,15 @@ and the previous model keeps answering."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import requests
+from conftest import free_port
 
 from lumiwork.client import LuminosoClient
 from lumiwork.datasets import siddhartha
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(data_dir, home, port):

@@ -4,7 +4,6 @@ offline), and start `lumiwork lab` from there on ports of its own."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -12,15 +11,9 @@ import time
 import zipfile
 
 import requests
-from conftest import REPO
+from conftest import REPO, free_port
 
 JUPYTER_TOKEN = "lumiwork-wheel-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_lab_runs_from_an_installed_wheel(tmp_path, siddhartha_path):
