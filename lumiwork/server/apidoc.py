@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from string import Template
 
-from .auth import LoginThrottle
+from .auth import LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS
 from .http import DEFAULT_MAX_BODY, LIMITS, MAX_JSON_DEPTH
 
 
@@ -11,10 +11,9 @@ def documentation_text(background_status: str = "not configured") -> str:
     """The documentation, with the limits this server enforces and the state of
     its background knowledge filled in."""
     limits = "\n".join(f"  {name:<24} {value:>9,}" for name, value in LIMITS.items())
-    throttle = LoginThrottle()
     return Template(DOCUMENTATION).substitute(limits=limits, max_body=DEFAULT_MAX_BODY // (1024 * 1024),
-                                depth=MAX_JSON_DEPTH, attempts=throttle.limit,
-                                window=int(throttle.window // 60), background=background_status)
+                                depth=MAX_JSON_DEPTH, attempts=LOGIN_ATTEMPTS,
+                                window=int(LOGIN_WINDOW_SECONDS // 60), background=background_status)
 
 
 DOCUMENTATION = """\

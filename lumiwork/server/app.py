@@ -48,17 +48,18 @@ class ApiServer:
         store.fail_interrupted_jobs()
         self.recalculator = Recalculator(store, self.models)
 
-    def authenticate(self, authorization: str) -> tuple[str, str]:
-        """(username, token) of an 'Authorization: Token <token>' header."""
+    def authenticate(self, authorization: str) -> tuple[str, str, bool]:
+        """(username, token, must change a temporary password) of an
+        'Authorization: Token <token>' header."""
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "token" or not token:
             raise ApiError(401, "AUTH_REQUIRED",
                            "send an 'Authorization: Token <token>' header (POST user/login/ gives one)")
-        username = self.store.token_user(token)
-        if username is None:
+        owner = self.store.token_owner(token)
+        if owner is None:
             raise ApiError(401, "AUTH_TOKEN_INVALID", "the token is unknown, expired or revoked")
-        return username, token
+        return owner[0], token, owner[1]
 
     def close(self) -> None:
         self.recalculator.stop()

@@ -85,6 +85,10 @@ def verify_login(password: str, stored: str | None) -> bool:
     return matches and stored is not None
 
 
+LOGIN_ATTEMPTS = 10           # failed logins allowed per user name, and per address...
+LOGIN_WINDOW_SECONDS = 300.0  # ...within this many seconds
+
+
 class LoginThrottle:
     """Failed logins per user name and per client address in a sliding window.
 
@@ -93,7 +97,7 @@ class LoginThrottle:
     leaves the window, even with the right password.
     """
 
-    def __init__(self, limit: int = 10, window: float = 300.0,
+    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         self.limit = limit
         self.window = window

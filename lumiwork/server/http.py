@@ -451,8 +451,8 @@ def _answer(call: Call, handler: Handler, public: bool, kind: str, incoming: Inc
     account = call.path.get("account")
     try:
         if not public:
-            call.username, call.token = call.server.authenticate(incoming.authorization)
-            if handler.__name__ not in ALLOWED_BEFORE_RESET and call.store.must_reset_password(call.username):
+            call.username, call.token, must_reset = call.server.authenticate(incoming.authorization)
+            if must_reset and handler.__name__ not in ALLOWED_BEFORE_RESET:
                 raise ApiError(403, "PASSWORD_RESET_REQUIRED", "this user has a temporary password: change it "
                                "first (PUT user/password/ with old_password and new_password)")
         call.params, call.body = parse_body(incoming.query, incoming.body, incoming.content_type,

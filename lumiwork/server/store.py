@@ -232,10 +232,6 @@ class Store:
     def user(self, username: str):
         return self._one("SELECT * FROM users WHERE username = ?", (username,))
 
-    def must_reset_password(self, username: str) -> bool:
-        row = self._one("SELECT must_reset_password FROM users WHERE username = ?", (username,))
-        return bool(row and row["must_reset_password"])
-
     def first_user(self):
         return self._one("SELECT * FROM users ORDER BY rowid LIMIT 1")
 
@@ -345,11 +341,17 @@ class Store:
 
     def token_user(self, token: str) -> str | None:
         """The user a token belongs to, or None if it is unknown or expired."""
-        row = self._one("SELECT username, expiration FROM tokens WHERE token_hash = ?",
-                        (auth.hash_token(token),))
+        owner = self.token_owner(token)
+        return owner[0] if owner else None
+
+    def token_owner(self, token: str) -> tuple[str, bool] | None:
+        """(user, whether they must change a temporary password) of an unexpired
+        token, in one lookup: every authenticated request asks both."""
+        row = self._one("SELECT t.username, t.expiration, u.must_reset_password FROM tokens t "
+                        "JOIN users u USING (username) WHERE t.token_hash = ?", (auth.hash_token(token),))
         if row is None or (row["expiration"] is not None and row["expiration"] < time.time()):
             return None
-        return row["username"]
+        return row["username"], bool(row["must_reset_password"])
 
     def revoke_token(self, token: str) -> None:
         with self.transaction() as db:

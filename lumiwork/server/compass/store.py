@@ -289,13 +289,6 @@ class CompassStore:
         return int(self.store.one("SELECT COUNT(*) AS n FROM compass_messages WHERE project_id = ?",
                                   (project_id,))["n"])
 
-    def assign_clusters(self, project_id: str, assignments: Sequence[tuple[int | None, float | None, int]]) -> None:
-        """(topic id, centrality, message id) for each message."""
-        with self.store.transaction() as db:
-            db.executemany("UPDATE compass_messages SET cluster_topic = ?, centrality = ? WHERE id = ?",
-                           assignments)
-            self._bump(db, project_id)
-
     # ---- project topics ---------------------------------------------------------------------
     def create_topic(self, project_id: str, title: str, status: str, info: dict, blocking: bool = False,
                      clusters: list | None = None) -> int:
@@ -338,6 +331,35 @@ class CompassStore:
             assignments += ", ended = NULL"
         with self.store.transaction() as db:
             db.execute(f"UPDATE compass_topics SET {assignments} WHERE id = ?", (*fields.values(), topic_id))
+
+    def replace_pending_topics(self, project_id: str, ended: list[int], new_topics: list[dict]) -> list[int]:
+        """One clustering's result, in one transaction so that no reader sees half of it:
+        the `ended` topics go to history, each of `new_topics` ({title, info, clusters,
+        members: [(message id, centrality)]}) becomes a pending topic holding its
+        members. Returns the new topic ids."""
+        now = time.time()
+        new_ids = []
+        with self.store.transaction() as db:
+            for topic_id in ended:
+                db.execute("UPDATE compass_topics SET deleted = 1, ended = COALESCE(ended, ?) WHERE id = ?",
+                           (now, topic_id))
+                db.execute("UPDATE compass_messages SET cluster_topic = NULL, centrality = NULL "
+                           "WHERE cluster_topic = ?", (topic_id,))
+            for topic in new_topics:
+                cursor = db.execute("INSERT INTO compass_topics (project_id, title, status, info, clusters, "
+                                    "created) VALUES (?, ?, 'pending', ?, ?, ?)",
+                                    (project_id, topic["title"], json.dumps(topic["info"]),
+                                     json.dumps(topic["clusters"]), now))
+                topic_id = int(cursor.lastrowid or 0)
+                new_ids.append(topic_id)
+                db.executemany("UPDATE compass_messages SET cluster_topic = ?, centrality = ? WHERE id = ?",
+                               [(topic_id, centrality, message_id) for message_id, centrality in topic["members"]])
+            count = db.execute("SELECT COUNT(*) FROM compass_messages WHERE project_id = ?",
+                               (project_id,)).fetchone()[0]
+            db.execute("UPDATE compass_projects SET clustered_at = ?, clustered_messages = ? WHERE project_id = ?",
+                       (now, count, project_id))
+            self._bump(db, project_id)
+        return new_ids
 
     def end_topics(self, topic_ids: list[int]) -> None:
         """Topics leave the current list (deleted, or replaced pending clusters) but

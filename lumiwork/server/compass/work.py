@@ -318,19 +318,13 @@ class CompassWork:
         vectors = prepare(model, [m["text"] for m in recent]).vectors
         clusters = cluster_messages(model, vectors, int(config["number_of_clusters"]))
         old_pending = [t["id"] for t in self.store.topics(project_id, status="pending")]
-        self.store.end_topics(old_pending[: int(config["number_of_discardable_clusters"])])
-        new_ids, assignments = [], []
-        for cluster in clusters:
-            topic_id = self.store.create_topic(
-                project_id, cluster.title, "pending", {"terms": cluster.terms},
-                clusters=[{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}])
-            new_ids.append(topic_id)
-            scores = centrality(vectors[cluster.members], cluster.centroid)
-            assignments += [(topic_id, float(s), recent[i]["id"]) for i, s in zip(cluster.members, scores)]
-        self.store.assign_clusters(project_id, assignments)
-        self.store.update_project(project_id, clustered_at=time.time(),
-                                  clustered_messages=self.store.message_count(project_id))
-        return new_ids
+        new_topics = [{"title": cluster.title, "info": {"terms": cluster.terms},
+                       "clusters": [{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}],
+                       "members": [(recent[i]["id"], float(s)) for i, s in
+                                   zip(cluster.members, centrality(vectors[cluster.members], cluster.centroid))]}
+                      for cluster in clusters]
+        return self.store.replace_pending_topics(
+            project_id, old_pending[: int(config["number_of_discardable_clusters"])], new_topics)
 
     def _assign(self, project_id: str, messages: Messages) -> list[tuple[int | None, float | None]]:
         """(topic id, centrality) of new messages: the nearest active or pending topic,
