@@ -1,4 +1,4 @@
-"""`lumiwork serve | demo | upload | report | lab`."""
+"""`lumiwork serve | demo | upload | report | lab | background`."""
 from __future__ import annotations
 
 import argparse
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lumiwork", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the local API v4 server")
+    serve = commands.add_parser("serve", help="run the local server (API v4 and Compass)")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     serve.add_argument("--data-dir", help="where the database and models live "
