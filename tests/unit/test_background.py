@@ -73,7 +73,12 @@ def test_neighbours_do_not_depend_on_seed_or_document_order(documents, backgroun
         theirs = other.term_vectors @ other.term_vectors[other.term_index[term]]
         mine_top = [blended.terms[i] for i in np.argsort(-mine, kind="stable")[:11]]
         theirs_top = [other.terms[i] for i in np.argsort(-theirs, kind="stable")[:11]]
-        assert mine_top == theirs_top, term
+        for mine_term, their_term in zip(mine_top, theirs_top):
+            # Two terms may swap only when they tie: terms that always occur together
+            # ("oh exalted", "oh exalted one") score within 1e-7 of each other, below
+            # the decomposition's ~1e-6 agreement between seeds.
+            tie = abs(mine[blended.term_index[mine_term]] - mine[blended.term_index[their_term]])
+            assert mine_term == their_term or tie < 1e-5, (term, mine_term, their_term)
 
 
 def test_names_keep_their_project_meaning(blended):
