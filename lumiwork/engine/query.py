@@ -23,7 +23,8 @@ def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None) -> n
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
+    # Partition from the top rather than negating: no copy of all the scores.
+    part = np.argpartition(scores, len(scores) - k)[len(scores) - k:]
     return part[np.lexsort((part, -scores[part]))]
 
 
@@ -82,30 +83,38 @@ def expand_query(model: Model, vector: np.ndarray, neighbours: int = 10) -> np.n
 
 
 def exact_docs(model: Model, term_indices) -> np.ndarray:
-    """Boolean mask of documents containing any of the terms."""
-    mask = np.zeros(len(model.doc_ids), dtype=bool)
-    for index in term_indices:
-        column = model.term_docs
-        mask[column.indices[column.indptr[index]:column.indptr[index + 1]]] = True
-    return mask
+    """Sorted indices of the documents containing any of the terms."""
+    column = model.term_docs
+    found = [column.indices[column.indptr[index]:column.indptr[index + 1]] for index in term_indices]
+    return np.unique(np.concatenate(found)).astype(np.int64) if found else np.zeros(0, np.int64)
 
 
 def search_docs(model: Model, vector: np.ndarray, exact_terms: list[int], limit: int,
                 subset: str | None = None, exact_only: bool = False):
     """Documents ranked by correlation with `vector`; returns the chosen
     (doc index, score) pairs and the exact/related match counts."""
-    scores = model.doc_vectors @ vector
-    candidates = np.ones(len(model.doc_ids), dtype=bool)
-    if subset is not None:
-        candidates[:] = False
-        candidates[model.membership[:, model.subset_index[subset]].nonzero()[0]] = True
-    exact = exact_docs(model, exact_terms) & candidates
+    scores = model.doc_scores(vector)
+    # Index arrays rather than (docs,) masks where they can be: every pass over
+    # all documents costs about as much as the scan itself at 1M documents.
+    exact = exact_docs(model, exact_terms)
+    members = None if subset is None else subset_docs(model, subset)
+    if members is not None:
+        exact = np.intersect1d(exact, members, assume_unique=True)
     if exact_only:
-        candidates = exact
-    chosen = top_k(scores, limit, np.flatnonzero(candidates))
-    n_exact = int(exact.sum())
-    related = int((candidates & ~exact & (scores >= CONCEPTUAL_THRESHOLD)).sum())
-    return [(int(i), float(scores[i])) for i in chosen], n_exact, related
+        chosen = top_k(scores, limit, exact)
+    else:
+        chosen = top_k(scores, limit, members)
+    close = scores >= CONCEPTUAL_THRESHOLD
+    n_close = int(np.count_nonzero(close if members is None else close[members]))
+    related = n_close - int(np.count_nonzero(close[exact]))
+    return [(int(i), float(scores[i])) for i in chosen], len(exact), related
+
+
+def subset_docs(model: Model, subset: str) -> np.ndarray:
+    """Sorted indices of the documents in a subset (cached per model)."""
+    column = model.subset_index[subset]
+    return model.memo(("subset docs", column),
+                      lambda: model.membership[:, column].nonzero()[0].astype(np.int64))
 
 
 def match_spans(model: Model, text: str, vector: np.ndarray, exact_terms: set[int]):
@@ -153,9 +162,9 @@ def topic_stats(model: Model, topic_vectors: dict[str, np.ndarray]) -> dict:
         mean = np.mean(np.stack(list(vectors.values())), axis=0)
         norm = np.linalg.norm(mean)
         vectors[ALL_TOPICS] = mean / norm if norm else mean
-    stats = {}
-    for topic_id, vector in vectors.items():
-        correlations = model.doc_vectors @ vector
-        stats[topic_id] = {"distance": topic_distance(model, vector),
-                           "correlation": correlation_stats(correlations)}
-    return stats
+    if not vectors:
+        return {}
+    correlations = model.doc_scores(np.stack(list(vectors.values()), axis=1))
+    return {topic_id: {"distance": topic_distance(model, vector),
+                       "correlation": correlation_stats(correlations[:, column].astype(np.float64))}
+            for column, (topic_id, vector) in enumerate(vectors.items())}

@@ -218,3 +218,23 @@ def test_accounts_users_usage_and_password(server, tmp_path):
     again = LuminosoClient.connect(server.url, username="guest@example.com",
                                    password="guest password 2")
     assert account in [a["account_id"] for a in again.get("accounts")["accounts"]]
+
+
+def test_topic_stats_follow_topic_edits_despite_the_cache(server):
+    account = LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}",
+                                     token=server.token)
+    project = account.change_path(account.post(name="stats cache")["project_id"])
+    project.upload("docs", [{"text": "The river flowed past the ferry."},
+                            {"text": "The merchant counted his money in the city."},
+                            {"text": "The ferryman carried travellers across the river."}])
+    project.wait_for(project.post("docs/recalculate"), interval=0.1)
+    topic = project.post("topics", name="T", text="river")
+    first = project.get("topics/stats")
+    assert first == project.get("topics/stats")  # answered again, from the cache
+    project.put(f"topics/id/{topic['_id']}", text="money")
+    edited = project.get("topics/stats")
+    assert edited[topic["_id"]]["correlation"]["mean"] != first[topic["_id"]]["correlation"]["mean"]
+    other = project.post("topics", name="U", text="river")
+    added = project.get("topics/stats")
+    assert set(added) == {topic["_id"], other["_id"], ".all"}
+    assert added[other["_id"]]["correlation"] == first[topic["_id"]]["correlation"]

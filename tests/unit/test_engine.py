@@ -1,6 +1,8 @@
 """The engine alone: deterministic builds and topic statistics."""
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lumiwork.datasets import siddhartha
 from lumiwork.engine import ALL_SUBSET, build_model, query
@@ -45,3 +47,62 @@ def test_distance_is_scaled_euclidean_from_the_project_centre(model):
     centre = model.subset_means[model.subset_index[ALL_SUBSET]]
     expected = np.sqrt(model.dimensions) * np.linalg.norm(vector - centre)
     assert query.topic_distance(model, vector) == pytest.approx(expected)
+
+
+def test_sparse_document_scores_equal_the_dense_scan(model, tmp_path):
+    assert model.doc_weight_matrix is not None  # sentences are far sparser than 150 dims
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((model.dimensions, 3)).astype(np.float32)
+    np.testing.assert_allclose(model.doc_scores(vectors), model.doc_vectors @ vectors, atol=2e-5)
+    river = model.vector_for_text("river")
+    np.testing.assert_allclose(model.doc_scores(river), model.doc_vectors @ river, atol=2e-6)
+    model.save(tmp_path / "model.npz")
+    loaded = type(model).load(tmp_path / "model.npz")
+    np.testing.assert_array_equal(loaded.doc_weights, model.doc_weights)
+    np.testing.assert_array_equal(loaded.doc_scores(river), model.doc_scores(river))
+
+
+def test_model_memo_computes_once_per_key_and_forgets_the_oldest(model):
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return value
+
+    assert model.memo(("test", 1), lambda: compute(1), capacity=2) == 1
+    assert model.memo(("test", 1), lambda: compute(99), capacity=2) == 1
+    model.memo(("test", 2), lambda: compute(2), capacity=2)
+    model.memo(("test", 3), lambda: compute(3), capacity=2)
+    assert model.memo(("test", 1), lambda: compute(4), capacity=2) == 4
+    assert calls == [1, 2, 3, 4]
+
+
+def _brute_force_search(model, vector, exact_terms, limit, subset, exact_only):
+    scores = model.doc_vectors.astype(np.float64) @ vector
+    has_term = np.asarray(model.doc_terms[:, exact_terms].sum(axis=1)).ravel() > 0 if exact_terms else (
+        np.zeros(len(model.doc_ids), dtype=bool))
+    members = np.ones(len(model.doc_ids), dtype=bool)
+    if subset is not None:
+        members = np.asarray(model.membership[:, model.subset_index[subset]].todense()).ravel()
+    exact = has_term & members
+    pool = exact if exact_only else members
+    ranked = sorted(np.flatnonzero(pool), key=lambda i: (-scores[i], i))[:limit]
+    related = int((members & ~exact & (scores >= query.CONCEPTUAL_THRESHOLD)).sum())
+    return ranked, int(exact.sum()), related, scores
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(word=st.sampled_from(["river", "love", "smile", "ferryman", "merchant", "forest", "om"]),
+       extra=st.lists(st.integers(0, 1700), max_size=3), limit=st.integers(0, 40),
+       subset_choice=st.integers(-1, 12), exact_only=st.booleans())
+def test_search_docs_matches_a_brute_force_ranking(model, word, extra, limit, subset_choice, exact_only):
+    exact_terms = [model.term_index[f"{word}|en"], *[t % len(model.terms) for t in extra]]
+    subset = None if subset_choice < 0 else model.subset_names[subset_choice % len(model.subset_names)]
+    vector = query.expand_query(model, model.vector_for_text(word))
+    found, n_exact, related = query.search_docs(model, vector, exact_terms, limit, subset, exact_only)
+    ranked, expected_exact, expected_related, scores = _brute_force_search(
+        model, vector, exact_terms, limit, subset, exact_only)
+    assert (n_exact, len(found)) == (expected_exact, len(ranked))
+    # float32 sparse scores may reorder documents whose scores tie within rounding
+    np.testing.assert_allclose([s for _, s in found], scores[ranked], atol=1e-5)
+    assert abs(related - expected_related) <= int(np.sum(np.abs(scores - query.CONCEPTUAL_THRESHOLD) < 1e-5))

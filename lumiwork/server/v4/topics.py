@@ -64,7 +64,10 @@ def topics_stats(call: Call) -> dict:
     project = get_project(call)
     model = get_model(call, project)
     topics = call.store.topics(project["project_id"])
-    stats = query.topic_stats(model, {t["_id"]: topic_vector(model, t) for t in topics})
+    # A topic's vector depends only on its text and the model, so the answer is
+    # cached per model and topic set (it scans every document once per topic).
+    stats = model.memo(("topic stats", tuple((t["_id"], t["text"]) for t in topics)),
+                       lambda: query.topic_stats(model, {t["_id"]: topic_vector(model, t) for t in topics}))
     names = {t["_id"]: t["name"] for t in topics}
     names[query.ALL_TOPICS] = query.ALL_TOPICS
     return {topic_id: {"name": names[topic_id], **values} for topic_id, values in stats.items()}
