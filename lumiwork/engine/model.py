@@ -51,11 +51,6 @@ class Model:
     background_key: str = ""          # which background space the model was built with
     background: Background | None = field(default=None, repr=False)  # attached, not saved
     language: str = LANGUAGE
-    # (nnz of doc_terms,) float32: idf-weighted counts divided by the norm of the
-    # document's unnormalised vector, so doc_terms' pattern with these values is a
-    # (docs, terms) W with W @ term_vectors == doc_vectors (None in older models).
-    doc_weights: np.ndarray | None = None
-
     def __post_init__(self) -> None:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
         self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
@@ -67,33 +62,12 @@ class Model:
                 self.phrases[lemmas] = i
         self.top_order = np.argsort(-self.scores, kind="stable")
         self.term_docs = self.doc_terms.tocsc()
-        self.doc_weight_matrix: sp.csr_matrix | None = None
-        if self.doc_weights is not None and len(self.doc_weights) == self.doc_terms.nnz:
-            self.doc_weight_matrix = sp.csr_matrix(
-                (self.doc_weights, self.doc_terms.indices, self.doc_terms.indptr),
-                shape=self.doc_terms.shape)
         self._memo: OrderedDict = OrderedDict()
         self._memo_lock = threading.Lock()
 
     @property
     def dimensions(self) -> int:
         return self.term_vectors.shape[1]
-
-    # ---- scoring every document ----------------------------------------------------
-    def doc_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """Correlation of every document with one vector (dims,) or each of
-        several (dims, k): returns (docs,) or (docs, k) float32.
-
-        Through the sparse W (docs, terms) when it is smaller than the dense
-        (docs, dims) matrix: ``W @ (term_vectors @ v)`` equals ``doc_vectors @ v``
-        up to float32 rounding, and sentence-length documents hold ~8 terms
-        against 150 dimensions, so it reads several times less memory per scan.
-        """
-        vectors = np.asarray(vectors, dtype=np.float32)
-        weights = self.doc_weight_matrix
-        if weights is not None and 2 * weights.nnz < self.doc_vectors.size:
-            return np.asarray(weights @ (self.term_vectors @ vectors), dtype=np.float32)
-        return self.doc_vectors @ vectors
 
     def memo(self, key, compute, capacity: int = 64):
         """`compute()` once per key for this model (a model never changes once
@@ -194,8 +168,6 @@ class Model:
                 membership_indices=self.membership.indices,
                 doc_terms_indptr=self.doc_terms.indptr,
                 doc_terms_indices=self.doc_terms.indices,
-                doc_weights=(self.doc_weights if self.doc_weights is not None
-                             else np.zeros(0, np.float32)),
                 built_at=np.array(self.built_at),
                 blend_mapping=self.blend.mapping if self.blend else np.zeros((0, 0), np.float32),
                 blend_share=np.array(self.blend.share if self.blend else 0.0),
@@ -243,7 +215,6 @@ class Model:
                                  else np.zeros(len(data["terms"]), dtype=bool)),
                 background_key=str(data["background_key"]) if "background_key" in data else "",
                 language=str(data["language"]) if "language" in data else LANGUAGE,
-                doc_weights=data["doc_weights"] if "doc_weights" in data else None,
             )
 
 
@@ -333,13 +304,9 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     doc_term.sum_duplicates()
     doc_counts = np.diff(doc_term.tocsc().indptr).astype(np.int64)
     idf = (np.log((1 + corpus.n_docs) / (1 + doc_counts)) + 1).astype(np.float32)
-    weighted = sp.csr_matrix((doc_term.data * idf[doc_term.indices], doc_term.indices, doc_term.indptr),
-                             shape=doc_term.shape)
-    unnormalised = np.asarray(weighted @ term_vectors.astype(np.float64))
-    norms = np.linalg.norm(unnormalised, axis=1)
-    inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    doc_vectors = (unnormalised * inverse_norms[:, None]).astype(np.float32)
-    doc_weights = (weighted.data * np.repeat(inverse_norms, np.diff(weighted.indptr))).astype(np.float32)
+    weighted = doc_term.multiply(idf[np.newaxis, :]).tocsr()
+    doc_vectors = space.normalize_rows(np.asarray(weighted @ term_vectors.astype(np.float64)))
+    doc_vectors = doc_vectors.astype(np.float32)
 
     stage("statistics")
     scores = termlib.relevance(counts.astype(np.float64), len(corpus.lemma_ids), general)
@@ -360,7 +327,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
         timings=timings, blend=blended, from_background=from_background,
         background_key=background.key if background is not None else "",
-        background=background, language=language, doc_weights=doc_weights,
+        background=background, language=language,
     )
 
 

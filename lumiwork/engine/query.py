@@ -85,7 +85,9 @@ def expand_query(model: Model, vector: np.ndarray, neighbours: int = 10) -> np.n
 def exact_docs(model: Model, term_indices) -> np.ndarray:
     """Sorted indices of the documents containing any of the terms."""
     column = model.term_docs
-    found = [column.indices[column.indptr[index]:column.indptr[index + 1]] for index in term_indices]
+    found = [column.indices[column.indptr[index]:column.indptr[index + 1]] for index in set(term_indices)]
+    if len(found) == 1:  # a column of the canonical CSC matrix is already sorted and unique
+        return found[0].astype(np.int64)
     return np.unique(np.concatenate(found)).astype(np.int64) if found else np.zeros(0, np.int64)
 
 
@@ -93,7 +95,7 @@ def search_docs(model: Model, vector: np.ndarray, exact_terms: list[int], limit:
                 subset: str | None = None, exact_only: bool = False):
     """Documents ranked by correlation with `vector`; returns the chosen
     (doc index, score) pairs and the exact/related match counts."""
-    scores = model.doc_scores(vector)
+    scores = model.doc_vectors @ vector
     # Index arrays rather than (docs,) masks where they can be: every pass over
     # all documents costs about as much as the scan itself at 1M documents.
     exact = exact_docs(model, exact_terms)
@@ -164,7 +166,7 @@ def topic_stats(model: Model, topic_vectors: dict[str, np.ndarray]) -> dict:
         vectors[ALL_TOPICS] = mean / norm if norm else mean
     if not vectors:
         return {}
-    correlations = model.doc_scores(np.stack(list(vectors.values()), axis=1))
+    correlations = model.doc_vectors @ np.stack(list(vectors.values()), axis=1)
     return {topic_id: {"distance": topic_distance(model, vector),
                        "correlation": correlation_stats(correlations[:, column].astype(np.float64))}
             for column, (topic_id, vector) in enumerate(vectors.items())}

@@ -49,19 +49,6 @@ def test_distance_is_scaled_euclidean_from_the_project_centre(model):
     assert query.topic_distance(model, vector) == pytest.approx(expected)
 
 
-def test_sparse_document_scores_equal_the_dense_scan(model, tmp_path):
-    assert model.doc_weight_matrix is not None  # sentences are far sparser than 150 dims
-    rng = np.random.default_rng(3)
-    vectors = rng.standard_normal((model.dimensions, 3)).astype(np.float32)
-    np.testing.assert_allclose(model.doc_scores(vectors), model.doc_vectors @ vectors, atol=2e-5)
-    river = model.vector_for_text("river")
-    np.testing.assert_allclose(model.doc_scores(river), model.doc_vectors @ river, atol=2e-6)
-    model.save(tmp_path / "model.npz")
-    loaded = type(model).load(tmp_path / "model.npz")
-    np.testing.assert_array_equal(loaded.doc_weights, model.doc_weights)
-    np.testing.assert_array_equal(loaded.doc_scores(river), model.doc_scores(river))
-
-
 def test_model_memo_computes_once_per_key_and_forgets_the_oldest(model):
     calls = []
 
