@@ -335,18 +335,19 @@ ALL_SUBSET = "__all__"
 
 
 def _subset_membership(documents: Sequence[dict]):
-    """Subset names (``__all__`` first, then sorted) and a docs x subsets matrix."""
-    names = sorted({s for doc in documents for s in doc.get("subsets") or () if s != ALL_SUBSET})
+    """Subset names (``__all__`` first, then sorted) and a docs x subsets bool matrix."""
+    per_doc = [doc.get("subsets") or () for doc in documents]
+    names = sorted({s for subsets in per_doc for s in subsets if s != ALL_SUBSET})
     names.insert(0, ALL_SUBSET)
     index = {name: i for i, name in enumerate(names)}
-    rows, cols = [], []
-    for row, doc in enumerate(documents):
-        for name in {ALL_SUBSET, *(doc.get("subsets") or ())}:
-            rows.append(row)
-            cols.append(index[name])
+    n_docs = len(documents)
+    # Every document is in __all__; flat arrays rather than a loop per membership.
+    columns = np.fromiter((index[name] for subsets in per_doc for name in subsets), dtype=np.int64)
+    rows = np.repeat(np.arange(n_docs), [len(subsets) for subsets in per_doc])
     membership = sp.csr_matrix(
-        (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(documents), len(names))
+        (np.ones(n_docs + len(rows), dtype=bool),
+         (np.concatenate([np.arange(n_docs), rows]), np.concatenate([np.zeros(n_docs, np.int64), columns]))),
+        shape=(n_docs, len(names)),
     )
-    membership.sort_indices()
+    membership.sum_duplicates()  # a subset named twice (or __all__ named) is one membership
     return names, membership
-
