@@ -20,10 +20,12 @@ default; it never imports dask) or `DaskRunner` on a dask.distributed cluster
 (`lumiwork.engine.dask_counting`). Both drive the same `count_corpus`, so both
 give the same vocabulary, counts and matrices, bit for bit.
 
-Measured on the benchmark corpus (benchmarks/run.py `make_corpus`, 100,000
-documents, 3.2M words; a shared 2-core machine): the old whole-corpus counting
-took tokenize 0.9 s, terms 0.4 s, co-occurrence 2.3 s and held 40M (row, col,
-weight) entries at once; at 1,000,000 documents that is 400M entries (~5 GB).
+Measured on the benchmark corpus (benchmarks/run.py `make_corpus`, a shared
+2-core machine): the whole-corpus counting this replaced took 3.4 CPU seconds
+and 1.0 GB peak at 100,000 documents, and 82 s wall and 9.6 GB at 1,000,000
+(its co-occurrence built ~40M, then ~400M (row, col, weight) entries at once);
+chunked it takes 2.0 CPU seconds and 0.5 GB, and 22 CPU seconds and 2.3 GB
+(benchmarks/counting.py; both peaks include the corpus itself).
 """
 from __future__ import annotations
 
@@ -40,11 +42,12 @@ from . import terms as termlib
 from .space import WINDOW, cooccurrence_pairs, sum_by_key, symmetric_matrix, weight_scale
 from .text import LANGUAGE, WORD_PATTERN, lemmatize, stopwords
 
-# Documents per chunk. 20,000 benchmark documents are ~650k words: a chunk's
-# pair list (~6M pairs) stays in the L2/L3-friendly tens of MB, and 1M documents
-# make 50 chunks. Measured at 100k documents, 5k/10k/20k/50k-document chunks
-# counted within 10% of each other; 20k keeps per-chunk overhead (dask tasks,
-# vocabulary merges) small.
+# Documents per chunk. Measured at 100,000 benchmark documents (CPU seconds of
+# the counting stages, peak memory): 5k 2.27 s 563 MB, 10k 2.01 s 542 MB,
+# 20k 2.05 s 532 MB, 50k 2.49 s 704 MB, one 100k chunk 2.87 s 1,011 MB: a
+# chunk's pair list (~2.6M pairs at 20k) must stay small enough for the hash
+# table to stay in cache, and few chunks keep per-chunk overhead (dask tasks,
+# vocabulary merges) small; 1M documents make 50 chunks.
 CHUNK_DOCS = 20_000
 
 # Words of a chunk are found by one regex pass over its texts joined with NUL,
@@ -83,9 +86,10 @@ def tokenize_chunk(joined: str, language: str = LANGUAGE) -> TokenChunk:
     surface and lemma ids in first-use order, so merging chunks in corpus order
     gives first-use order over the corpus.
 
-    One regex pass over the joined texts measured ~35% faster than one findall
-    per text, and pandas' hash factorize numbers the words in ~0.2 s for 3.3M
-    words against ~0.4 s for a dict lookup per word in Python."""
+    One regex pass over the joined texts of 100,000 documents took 0.8 s
+    against 1.2 s for one findall per text, and pandas' hash factorize numbers
+    a chunk's 666k words in 0.036 s against 0.05 s for a dict lookup per word
+    in Python."""
     words = _WORDS_AND_SEPARATORS.findall(joined)
     codes, uniques = pd.factorize(np.array(words, dtype=object), sort=False)
     uniques = uniques.tolist()
