@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from . import counting as counting_lib
 from . import space
 from . import terms as termlib
 from .background import Background
@@ -224,7 +225,8 @@ class BuildError(ValueError):
 
 def build_model(documents: Sequence[dict], progress: Callable[[str], None] | None = None,
                 dimensions: int = space.DIMENSIONS, background: Background | None = None,
-                seed: int = space.SEED, language: str = LANGUAGE) -> Model:
+                seed: int = space.SEED, language: str = LANGUAGE, counting: str | None = None,
+                dask_client=None) -> Model:
     """Build a model from documents with ``_id``, ``text`` and optional ``subsets``.
 
     With a `background` (general knowledge, see `background.py`), the project's
@@ -234,6 +236,12 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     converged and term ids are alphabetical, so neither `seed` nor the order of
     the documents changes the result. `progress` is called with each stage name
     as it starts.
+
+    `counting` picks where tokenize -> terms -> association run: "local" (this
+    process, the default) or "dask" (a dask.distributed cluster: `dask_client`,
+    else $LUMIWORK_DASK_SCHEDULER, an address or "local" for a LocalCluster);
+    None reads $LUMIWORK_COUNTING. A `dask_client` alone means "dask". Both
+    give identical models.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -253,39 +261,21 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     check_language(language)
     if language != "en":  # the background space knows English only
         background = None
-    corpus = termlib.tokenize_corpus((doc["text"] for doc in documents), language)
-    if not len(corpus.lemma_ids):
-        raise BuildError("no document contains any words")
-
-    stage("terms")
-    occurrences = termlib.find_occurrences(corpus)
-    min_count = 2 if corpus.n_docs >= 50 else 1
-    term_totals = np.bincount(occurrences.term_ids, minlength=len(occurrences.terms))
-    # Words seen once stay out even when the background knows them: measured on
-    # Siddhartha, such background-only vectors crowded common words' neighbour
-    # lists (mango, pumpkin around "river"); queries still reach them through
-    # Model.unseen_vectors.
-    vocabulary = np.flatnonzero(term_totals >= min_count)
-    # Alphabetical term ids: the same documents in any order give the same matrices.
-    vocabulary = vocabulary[np.argsort(np.array([occurrences.terms[t] for t in vocabulary]), kind="stable")]
-    if not len(vocabulary):
-        raise BuildError("no term occurs often enough to build from")
-    new_id = np.full(len(occurrences.terms), -1, np.int64)
-    new_id[vocabulary] = np.arange(len(vocabulary))
-    keep = new_id[occurrences.term_ids] >= 0
-    occ_terms = new_id[occurrences.term_ids[keep]]
-    occ_docs = occurrences.doc_index[keep]
-    occ_pos = occurrences.position[keep]
-    n_terms = len(vocabulary)
-
-    stage("association")
-    association = space.ppmi(space.cooccurrence(occ_terms, occ_docs, occ_pos, n_terms))
+    # tokenize -> terms -> association, chunk by chunk (counting.py), in this
+    # process or on a dask cluster (dask_counting.py); both give the same counts.
+    runner = _counting_runner(counting, dask_client)
+    try:
+        counted = counting_lib.count_corpus([doc["text"] for doc in documents], language, runner,
+                                            stage=stage)
+    except counting_lib.EmptyCorpus as exc:
+        raise BuildError(str(exc)) from exc
+    n_terms = len(counted.terms)
+    association = space.ppmi(counted.cooccurrence)
 
     stage("vectors")
-    counts = term_totals[vocabulary].astype(np.int64)
+    counts = counted.counts
     frequencies = termlib.general_frequencies(language)
-    general = np.array([termlib.general_frequency(occurrences.lemma_tuples[t], frequencies)
-                        for t in vocabulary])
+    general = np.array([termlib.general_frequency(lemmas, frequencies) for lemmas in counted.lemma_tuples])
     blended: Blend | None = None
     from_background = np.zeros(n_terms, dtype=bool)
     if background is None:
@@ -293,23 +283,19 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     else:
         project_vectors = space.term_vectors(association, dimensions - background.dimensions, seed=seed)
         term_vectors, blended, from_background = blend(
-            project_vectors, counts, counts / max(len(corpus.lemma_ids), 1), general,
-            [occurrences.lemma_tuples[t] for t in vocabulary], background, stopwords(language))
+            project_vectors, counts, counts / max(counted.total_words, 1), general,
+            counted.lemma_tuples, background, stopwords(language))
 
     stage("documents")
-    doc_term = sp.csr_matrix(
-        (np.ones(len(occ_terms), dtype=np.float64), (occ_docs, occ_terms)),
-        shape=(corpus.n_docs, n_terms),
-    )
-    doc_term.sum_duplicates()
+    doc_term = counted.doc_terms
     doc_counts = np.diff(doc_term.tocsc().indptr).astype(np.int64)
-    idf = (np.log((1 + corpus.n_docs) / (1 + doc_counts)) + 1).astype(np.float32)
+    idf = (np.log((1 + counted.n_docs) / (1 + doc_counts)) + 1).astype(np.float32)
     weighted = doc_term.multiply(idf[np.newaxis, :]).tocsr()
     doc_vectors = document_vectors(weighted, term_vectors)
 
     stage("statistics")
-    scores = termlib.relevance(counts.astype(np.float64), len(corpus.lemma_ids), general)
-    texts = termlib.display_texts(corpus, occurrences, vocabulary)
+    scores = termlib.relevance(counts.astype(np.float64), counted.total_words, general)
+    texts = counted.display_texts()
     subset_names, membership = _subset_membership(documents)
     subset_counts = np.asarray(membership.sum(axis=0)).ravel().astype(np.int64)
     sums = membership.T.astype(np.float64) @ doc_vectors.astype(np.float64)
@@ -317,11 +303,11 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     timings["statistics"] = time.perf_counter() - clock
 
     return Model(
-        terms=[occurrences.terms[t] for t in vocabulary], texts=texts,
+        terms=counted.terms, texts=texts,
         counts=counts, doc_counts=doc_counts, scores=scores, general=general, idf=idf,
         term_vectors=term_vectors,
         doc_ids=[str(doc["_id"]) for doc in documents], doc_vectors=doc_vectors,
-        doc_lengths=np.bincount(corpus.doc_index, minlength=corpus.n_docs).astype(np.int64),
+        doc_lengths=counted.doc_lengths,
         subset_names=subset_names, subset_counts=subset_counts, subset_means=subset_means,
         membership=membership, doc_terms=doc_term.astype(bool), built_at=time.time(),
         timings=timings, blend=blended, from_background=from_background,
@@ -344,6 +330,19 @@ def document_vectors(weighted: sp.csr_matrix, term_vectors: np.ndarray) -> np.nd
         block = np.asarray(weighted[start:start + DOCUMENT_BLOCK] @ terms64)
         vectors[start:start + len(block)] = space.normalize_rows(block)
     return vectors
+
+
+def _counting_runner(counting: str | None, dask_client) -> counting_lib.Runner:
+    """The runner for the counting stage: in process unless dask is asked for
+    (dask is imported only then)."""
+    choice = (counting or ("dask" if dask_client is not None else os.environ.get("LUMIWORK_COUNTING"))
+              or "local").strip().lower()
+    if choice in ("local", "process", "in-process"):
+        return counting_lib.LocalRunner()
+    if choice == "dask":
+        from .dask_counting import DaskRunner
+        return DaskRunner(dask_client)
+    raise ValueError(f"counting {choice!r} is not one of 'local', 'dask'")
 
 
 ALL_SUBSET = "__all__"

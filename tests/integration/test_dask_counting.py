@@ -1,0 +1,60 @@
+"""The dask test: the counting stage on a dask.distributed LocalCluster of two
+worker processes builds exactly the model the in-process path builds."""
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from lumiwork.datasets import siddhartha
+from lumiwork.engine import build_model, counting, dask_counting
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def documents(siddhartha_path):
+    return [{**doc, "_id": f"d{i}"} for i, doc in enumerate(siddhartha(siddhartha_path))]
+
+
+@pytest.fixture(scope="module")
+def in_process(documents):
+    return build_model(documents)
+
+
+def assert_same_model(mine, theirs):
+    assert mine.terms == theirs.terms and mine.texts == theirs.texts
+    for name in ("counts", "doc_counts", "scores", "idf", "term_vectors", "doc_vectors", "doc_lengths",
+                 "subset_means"):
+        np.testing.assert_array_equal(getattr(mine, name), getattr(theirs, name), err_msg=name)
+    assert (mine.doc_terms != theirs.doc_terms).nnz == 0
+
+
+def test_dask_counting_builds_the_in_process_model(cluster, documents, in_process, monkeypatch):
+    # five chunks over two workers, against one chunk in process
+    monkeypatch.setattr(counting, "CHUNK_DOCS", 300)
+    with Client(cluster) as client:
+        on_dask = build_model(documents, dask_client=client)
+    assert_same_model(on_dask, in_process)
+
+
+def test_environment_selects_dask_and_the_scheduler(cluster, documents, in_process, monkeypatch):
+    monkeypatch.setenv("LUMIWORK_COUNTING", "dask")
+    monkeypatch.setenv("LUMIWORK_DASK_SCHEDULER", cluster.scheduler_address)
+    monkeypatch.setattr(counting, "CHUNK_DOCS", 400)
+    seen = []
+    original = dask_counting.DaskRunner.map
+
+    def counting_map(self, fn, *iterables, **shared):
+        seen.append(fn.__name__)
+        return original(self, fn, *iterables, **shared)
+
+    monkeypatch.setattr(dask_counting.DaskRunner, "map", counting_map)
+    try:
+        on_dask = build_model(documents)
+    finally:
+        dask_counting.close_shared_clients()
+    assert "tokenize_chunk" in seen and "count_chunk" in seen
+    assert_same_model(on_dask, in_process)
