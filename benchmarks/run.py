@@ -166,6 +166,21 @@ def bench_sklearn(corpus: list[dict]) -> dict:
     return {"fit_s": fit_s, "search": latency(search, QUERIES)}
 
 
+def bench_scan(n: int) -> dict:
+    """The floor for docs/search: an in-process numpy scan of N x 150 float32 unit
+    vectors plus top-10, with nothing else (no HTTP, no query parsing)."""
+    rng = np.random.default_rng(1)
+    matrix = vectors.normalize(rng.standard_normal((n, 150))).astype(np.float32)
+    queries = vectors.normalize(rng.standard_normal((len(QUERIES), 150))).astype(np.float32)
+
+    def scan(query):
+        scores = matrix @ query
+        top = np.argpartition(scores, len(scores) - 10)[-10:]
+        return top[np.argsort(-scores[top])]
+
+    return latency(scan, queries)
+
+
 def bench_pack64(n: int) -> dict:
     import pack64
 
@@ -187,25 +202,30 @@ def _timed(call) -> float:
 
 
 def markdown(results: dict) -> str:
-    lines = [("| N | build (server job) s | in-process build s | tokenize | terms | association "
-              "| vectors | documents | statistics | server peak MB | sklearn fit s | build / sklearn "
-              "| terms/search ms (median / p95) | docs/search ms | topics/stats ms "
-              "| subsets/stats ms | sklearn search ms |"),
-             "|" + "---|" * 17]
+    def lat(entry):
+        return f"{entry['median_ms']:.1f} / {entry['p95_ms']:.1f}"
+
+    stages = ("tokenize", "terms", "association", "vectors", "documents", "statistics")
+    lines = ["| N | upload s | build (server job) s | in-process build s | "
+             + " | ".join(stages) + " | server peak MB | builder peak MB | sklearn fit s | build / sklearn |",
+             "|" + "---|" * 14]
     for n, r in results["sizes"].items():
         lw, st, sk = r["lumiwork"], r["stages"], r["sklearn"]
-
-        def lat(entry):
-            return f"{entry['median_ms']:.1f} / {entry['p95_ms']:.1f}"
-
+        builder = lw.get("builder_peak_mb")
         lines.append(
-            f"| {int(n):,} | {lw['recalculate_s']:.2f} | {st['total_s']:.2f} | "
-            + " | ".join(f"{st.get(stage, 0):.2f}" for stage in
-                         ("tokenize", "terms", "association", "vectors", "documents", "statistics"))
-            + f" | {lw['server_peak_mb']:.0f} | {sk['fit_s']:.2f} | "
-            f"{lw['recalculate_s'] / sk['fit_s']:.2f}x | {lat(lw['terms/search'])} | "
-            f"{lat(lw['docs/search'])} | {lat(lw['topics/stats'])} | {lat(lw['subsets/stats'])} | "
-            f"{lat(sk['search'])} |")
+            f"| {int(n):,} | {lw['upload_s']:.1f} | {lw['recalculate_s']:.2f} | {st['total_s']:.2f} | "
+            + " | ".join(f"{st.get(stage, 0):.2f}" for stage in stages)
+            + f" | {lw['server_peak_mb']:.0f} | {'' if builder is None else f'{builder:.0f}'} | "
+            f"{sk['fit_s']:.2f} | {lw['recalculate_s'] / sk['fit_s']:.2f}x |")
+    lines += ["", "Latency in ms, median / p95 of 20 (over HTTP for lumiwork; in process for the rest):", "",
+              "| N | terms/search | docs/search | numpy scan + top-10 | docs/search / scan (medians) "
+              "| topics/stats | subsets/stats | sklearn search |", "|" + "---|" * 8]
+    for n, r in results["sizes"].items():
+        lw, sk, scan = r["lumiwork"], r["sklearn"], r["scan"]
+        lines.append(
+            f"| {int(n):,} | {lat(lw['terms/search'])} | {lat(lw['docs/search'])} | {lat(scan)} | "
+            f"{lw['docs/search']['median_ms'] / scan['median_ms']:.2f}x | {lat(lw['topics/stats'])} | "
+            f"{lat(lw['subsets/stats'])} | {lat(sk['search'])} |")
     lines += ["", "| vectors | pack64 loop s | bulk s | speedup | identical |", "|---|---|---|---|---|"]
     for n, r in results["pack64"].items():
         lines.append(f"| {int(n):,} | {r['loop_s']:.3f} | {r['bulk_s']:.4f} | "
@@ -228,7 +248,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="lumiwork-bench-") as workdir:
             results["sizes"][n] = {"lumiwork": bench_lumiwork(corpus, Path(workdir)),
                                    "stages": bench_stages(corpus, Path(workdir)),
-                                   "sklearn": bench_sklearn(corpus)}
+                                   "sklearn": bench_sklearn(corpus),
+                                   "scan": bench_scan(n)}
         print(f"N={n:,} done", file=sys.stderr, flush=True)
     for n in args.pack64_sizes:
         results["pack64"][n] = bench_pack64(n)
