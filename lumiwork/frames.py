@@ -4,12 +4,16 @@ and then return ``(frame, matrix)``, the matrix's rows aligned with the frame's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from json import loads as json_loads
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from . import vectors as packing
-from .client import LuminosoClient, UnknownQueryError
+from .client import LuminosoAPIError, LuminosoClient, LuminosoError, UnknownQueryError
 from .engine import ALL_SUBSET
 
 
@@ -309,3 +313,155 @@ def usage(client: LuminosoClient, account_id: str, year: int, month: int) -> pd.
     counts = result["call_counts"]
     return pd.DataFrame({"kind": pd.Series(list(counts), dtype="string"),
                          "count": pd.Series(list(counts.values()), dtype="int64")})
+
+
+MAX_PAGE = 25000  # the most documents GET docs/ returns at once (API v4's limit)
+_ID_AND_VECTOR = ["_id", "vector"]
+
+
+class DocVectors(NamedTuple):
+    """Document ids in the project's order, and their vectors as the rows of `matrix`."""
+
+    ids: list[str]
+    matrix: np.ndarray
+
+
+def doc_vectors(project: LuminosoClient, page_size: int = MAX_PAGE) -> DocVectors:
+    """Every document's id and vector: `matrix` is (documents, 150) float64, row i
+    the vector of `ids[i]`, bit-identical to `pack64.unpack64` of what the server
+    sent; a document added since the last recalculation has a row of NaN.
+
+    Pages through the standard `GET docs/` with `doc_fields=["_id", "vector"]`
+    (so it works on any v4 server), requesting the next page while it reads and
+    decodes the current one into a matrix sized from the project's document count.
+    """
+    if not 1 <= page_size <= MAX_PAGE:
+        raise ValueError(f"page_size must be from 1 to {MAX_PAGE}")
+
+    def fetch(offset: int) -> bytes:
+        return project.get_bytes("docs", doc_fields=_ID_AND_VECTOR, limit=page_size, offset=offset)
+
+    ids: list[str] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rows = _Rows(pool.submit(_document_count, project))
+        pending = pool.submit(fetch, 0)
+        while True:
+            body = pending.result()
+            pending = pool.submit(fetch, len(ids) + page_size)  # most likely needed: ask now
+            page_ids, matrix = _read_page(body, rows.slot)
+            ids += page_ids
+            rows.add(matrix)
+            if len(page_ids) < page_size:
+                break
+    return DocVectors(ids, rows.matrix())
+
+
+def _document_count(project: LuminosoClient) -> int | None:
+    try:
+        count = project.get().get("document_count")
+    except LuminosoError:  # only a hint
+        return None
+    return count if isinstance(count, int) else None
+
+
+class _Rows:
+    """Pages of vectors gathered into one matrix, allocated once from the
+    project's document count (a hint: a count that turns out wrong costs a copy)."""
+
+    def __init__(self, count: Future[int | None]):
+        self.count = count
+        self.whole: np.ndarray | None = None
+        self.blocks: list[np.ndarray] = []
+        self.rows = 0
+
+    def slot(self, rows: int, dims: int) -> np.ndarray | None:
+        """Where the next page's `rows` vectors should be decoded, if anywhere."""
+        if self.rows == 0 and self.whole is None:
+            expected = self.count.result()
+            if expected is not None and expected >= rows:
+                self.whole = np.empty((expected, dims))
+        if self.whole is None or self.whole.shape[1] != dims or self.rows + rows > len(self.whole):
+            return None
+        return self.whole[self.rows:self.rows + rows]
+
+    def add(self, matrix: np.ndarray) -> None:
+        self.blocks.append(matrix)
+        self.rows += len(matrix)
+
+    def matrix(self) -> np.ndarray:
+        if self.whole is not None and all(block.base is self.whole for block in self.blocks):
+            return self.whole[:self.rows]
+        blocks = [block for block in self.blocks if len(block)] or self.blocks[:1]
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def _no_slot(rows: int, dims: int) -> np.ndarray | None:
+    return None
+
+
+def _read_page(body: bytes, slot: Callable[[int, int], np.ndarray | None] = _no_slot
+               ) -> tuple[list[str], np.ndarray]:
+    """Ids and vectors of one `GET docs/` answer; the vectors are decoded into
+    `slot(rows, dims)` when that gives an array."""
+    fixed = _read_fixed_page(body, slot)
+    if fixed is not None:
+        return fixed
+    answer = json_loads(body)
+    if not isinstance(answer, dict) or answer.get("error") or not isinstance(answer.get("result"), list):
+        raise LuminosoAPIError(answer.get("error") if isinstance(answer, dict) else answer)
+    page = answer["result"]
+    matrix = packing.stack([doc.get("vector") for doc in page])
+    out = slot(*matrix.shape) if len(page) else None
+    if out is not None:
+        out[...] = matrix
+        matrix = out
+    return [doc["_id"] for doc in page], matrix
+
+
+_PAGE_START, _PAGE_END = b'{"result":[', b'],"error":null}'
+_ID_KEY, _VECTOR_KEY, _ITEM_END = b'{"_id":"', b'","vector":"', b'"}'
+
+
+def _constant(table: np.ndarray, start: int, text: bytes) -> bool:
+    return bool((table[:, start:start + len(text)] == np.frombuffer(text, dtype=np.uint8)).all())
+
+
+def _read_fixed_page(body: bytes, slot: Callable[[int, int], np.ndarray | None]
+                     ) -> tuple[list[str], np.ndarray] | None:
+    """A page in the compact layout lumiwork's server writes, with ids of one
+    length and vectors of one length, read straight from the bytes: every item
+    sits at a fixed stride, so the checks and the decoding are whole-array
+    operations instead of a JSON parse. None for any other page (then it is
+    parsed as JSON): this path accepts only bodies that JSON reads the same way.
+    """
+    start, end = len(_PAGE_START), len(body) - len(_PAGE_END)
+    if not (body.startswith(_PAGE_START) and body.endswith(_PAGE_END) and body.startswith(_ID_KEY, start)):
+        return None
+    id_start = len(_ID_KEY)
+    id_length = body.find(b'"', start + id_start) - start - id_start
+    vector_start = id_start + id_length + len(_VECTOR_KEY)
+    width = body.find(b'"', start + vector_start) - start - vector_start
+    item = vector_start + width + len(_ITEM_END)
+    if id_length < 1 or width < 1 or (end - start + 1) % (item + 1):
+        return None
+    rows, stride = (end - start + 1) // (item + 1), item + 1
+    table = np.ndarray((rows, item), dtype=np.uint8, buffer=body, offset=start, strides=(stride, 1))
+    commas = np.ndarray((rows - 1,), dtype=np.uint8, buffer=body, offset=start + item, strides=(stride,))
+    id_bytes = table[:, id_start:id_start + id_length]
+    if not (_constant(table, 0, _ID_KEY) and _constant(table, id_start + id_length, _VECTOR_KEY)
+            and _constant(table, item - len(_ITEM_END), _ITEM_END) and (commas == ord(",")).all()
+            # ids written as they are: no quote, backslash (escape) or control character
+            and id_bytes.min(initial=255) >= 0x20 and not (id_bytes == ord('"')).any()
+            and not (id_bytes == ord("\\")).any()):
+        return None
+    try:
+        matrix = packing.unpack_buffer(body, start + vector_start, stride, rows, width,
+                                       out=slot(rows, width // 3))
+        ids = np.ndarray((rows,), dtype=f"S{id_length}", buffer=body, offset=start + id_start,
+                         strides=(stride,))
+        try:
+            return ids.astype(f"U{id_length}").tolist(), matrix  # ASCII ids, all at once
+        except UnicodeDecodeError:
+            return [doc_id.decode("utf-8") for doc_id in ids.tolist()], matrix
+    except (ValueError, UnicodeDecodeError):  # not pack64, or not UTF-8: let JSON say what is wrong
+        return None

@@ -70,6 +70,7 @@ class DataDirError(OSError):
 
 SQLITE_FULL = 13
 DB_NAME = "lumiwork.sqlite3"
+DOC_ID_CACHE = 8  # projects whose ordered document ids are kept (as the server keeps 8 models)
 
 
 def _prepare_private_dir(path: Path) -> None:
@@ -97,6 +98,7 @@ class Store:
         _prepare_private_dir(self.models_dir)
         db_path = self.data_dir / DB_NAME
         self._lock = threading.RLock()
+        self._doc_ids: dict[str, tuple[float | None, list[str]]] = {}  # see doc_ids
         try:
             # SQLite gives its -wal and -shm files the database file's mode.
             os.close(os.open(db_path, os.O_CREAT | os.O_RDWR, 0o600))
@@ -490,6 +492,23 @@ class Store:
         rows = self._query("SELECT body FROM docs WHERE project_id = ? ORDER BY seq "
                            "LIMIT ? OFFSET ?", (project_id, -1 if limit is None else limit, offset))
         return [json.loads(r["body"]) for r in rows]
+
+    def doc_ids(self, project_id: str, limit: int | None = None, offset: int = 0) -> list[str]:
+        """The ids of `docs(project_id, limit, offset)`, in that order, without reading
+        the bodies. A project's whole list is kept until its `last_update` changes
+        (every added or deleted document changes it), so paging through 100,000
+        documents reads it once."""
+        with self._lock:  # one connection: no write lands between the two reads
+            row = self._one("SELECT last_update FROM projects WHERE project_id = ?", (project_id,))
+            version = row["last_update"] if row else None
+            cached = self._doc_ids.get(project_id)
+            if cached is None or cached[0] != version:
+                ids = [r[0] for r in self._query("SELECT doc_id FROM docs WHERE project_id = ? "
+                                                 "ORDER BY seq", (project_id,))]
+                cached = self._doc_ids[project_id] = (version, ids)
+                while len(self._doc_ids) > DOC_ID_CACHE:
+                    self._doc_ids.pop(next(iter(self._doc_ids)))
+        return cached[1][offset:None if limit is None else offset + limit]
 
     def docs_by_id(self, project_id: str, doc_ids: list[str]) -> dict[str, dict]:
         found = {}

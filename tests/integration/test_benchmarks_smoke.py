@@ -24,3 +24,18 @@ def test_benchmark_command_at_1000_documents(tmp_path, siddhartha_path):
         assert run["lumiwork"][endpoint]["p95_ms"] >= run["lumiwork"][endpoint]["median_ms"] > 0
     assert numbers["pack64"]["2000"]["identical"] is True
     assert "| 1,000 |" in result.stdout
+
+
+def test_vector_benchmark_command_on_a_small_project(tmp_path, siddhartha_path):
+    output = tmp_path / "vectors.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "vectors.py"), "--docs", "600", "--decode-sizes", "700",
+         "--runs", "1", "--json", str(output), "--text", str(siddhartha_path)],
+        capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    (end_to_end,), (decode,) = numbers["end_to_end"], numbers["decode"]
+    assert end_to_end["identical"] and end_to_end["shape"] == [600, 150]
+    assert end_to_end["official_s"] > 0 and end_to_end["lumiwork_s"] > 0
+    assert decode["identical"] and decode["pack_identical"] and decode["vectors"] == 700
+    assert "| 600 |" in result.stdout

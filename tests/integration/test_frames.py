@@ -177,3 +177,39 @@ def test_errors_render_as_one_line_in_jupyter(dead_url):
         connect(url=dead_url, token="x")
     lines = caught.value._render_traceback_()
     assert len(lines) == 1 and f"cannot reach {dead_url}" in lines[0]
+
+
+def test_doc_vectors_equal_the_official_client_with_unpack64(demo_project, official_project):
+    import json
+
+    import pack64
+
+    expected_ids, expected = [], []
+    offset = 0
+    while True:  # what a user of the official client writes
+        page = official_project.get("docs", doc_fields=["_id", "vector"], limit=25000, offset=offset)
+        expected_ids += [doc["_id"] for doc in page]
+        expected += [pack64.unpack64(doc["vector"]) for doc in page]
+        if len(page) < 25000:
+            break
+        offset += 25000
+    for page_size in (25000, 500, len(expected_ids)):  # one page, several, exactly full pages
+        result = frames.doc_vectors(demo_project, page_size=page_size)
+        assert result.ids == expected_ids and len(expected_ids) > 1000
+        assert result.matrix.dtype == np.float64 and result.matrix.tobytes() == np.stack(expected).tobytes()
+    # the fast reader and the JSON reader agree on a real page, and on the same page spaced out
+    body = demo_project.get_bytes("docs", doc_fields=["_id", "vector"], limit=300, offset=7)
+    fast_ids, fast = frames._read_page(body)
+    spaced = json.dumps(json.loads(body), indent=1).encode()
+    assert frames._read_fixed_page(spaced, frames._no_slot) is None
+    slow_ids, slow = frames._read_page(spaced)
+    assert fast_ids == slow_ids == expected_ids[7:307] and fast.tobytes() == slow.tobytes()
+
+
+def test_the_vector_fields_render_as_the_full_records_do(demo_project):
+    fast = demo_project.get("docs", doc_fields=["_id", "vector"], limit=50, offset=3)
+    full = demo_project.get("docs", doc_fields=["_id", "vector", "title"], limit=50, offset=3)
+    assert fast == [{"_id": doc["_id"], "vector": doc["vector"]} for doc in full]
+    assert demo_project.get("docs", doc_fields=["_id"], limit=5) == [
+        {"_id": doc["_id"]} for doc in demo_project.get("docs", doc_fields=["_id", "title"], limit=5)]
+    assert demo_project.get("docs", doc_fields=["_id", "vector"], limit=5, offset=10 ** 6) == []

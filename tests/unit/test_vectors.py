@@ -2,6 +2,8 @@
 import numpy as np
 import pack64
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lumiwork import vectors
 
@@ -52,3 +54,75 @@ def test_nearest_and_cosine():
 def test_stack_marks_missing_vectors():
     stacked = vectors.stack([vectors.pack([1.0, 2.0]), None])
     assert np.array_equal(stacked[0], [1, 2]) and np.isnan(stacked[1]).all()
+
+
+# ---- property tests: bit for bit what the pack64 package does ------------------------------
+
+# Entries from zero and the smallest subnormals to past the largest pack64 can encode
+# (2**40 is too large), both signs: rows need exponents from 0 to 63, or overflow.
+ENTRY = st.one_of(st.just(0.0), st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+                  st.sampled_from([5e-324, -5e-324, 1e-300, 2.0 ** 17 - 0.5, -(2.0 ** 17), 2.0 ** 40,
+                                   (2.0 ** 17 - 0.5) * 2.0 ** -40, 1.0, -1.0]))
+
+
+@st.composite
+def matrices(draw, max_dims: int = 12):
+    rows = draw(st.integers(1, 8))
+    dims = draw(st.integers(0, max_dims))
+    matrix = np.array(draw(st.lists(st.lists(ENTRY, min_size=dims, max_size=dims), min_size=rows,
+                                    max_size=rows)), dtype=np.float64).reshape(rows, dims)
+    return matrix.astype(draw(st.sampled_from([np.float64, np.float32])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrix=matrices())
+def test_pack_and_unpack_many_are_the_package_row_by_row(matrix):
+    try:
+        expected = [pack64.pack64(row) for row in matrix]
+    except (ValueError, OverflowError) as problem:  # float32 overflow to inf, or too large
+        with pytest.raises(type(problem)):
+            vectors.pack_many(matrix)
+        return
+    assert vectors.pack_many(matrix) == expected
+    decoded = vectors.unpack_many(expected)
+    looped = np.stack([pack64.unpack64(s) for s in expected])
+    assert decoded.dtype == looped.dtype and decoded.shape == looped.shape
+    assert decoded.tobytes() == looped.tobytes()  # bit for bit, signed zeros included
+    assert vectors.unpack_many([s.encode("ascii") for s in expected]).tobytes() == looped.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(ENTRY, max_size=10), min_size=1, max_size=10))
+def test_mixed_lengths_decode_each_and_refuse_a_matrix(rows):
+    packed = [pack64.pack64(np.array(row) / 2 ** 30) for row in rows]  # all small enough to encode
+    for decoded, string in zip(vectors.unpack_each(packed), packed):
+        expected = pack64.unpack64(string)
+        assert decoded.dtype == expected.dtype and decoded.tobytes() == expected.tobytes()
+    if len(set(map(len, packed))) > 1:
+        with pytest.raises(ValueError, match="different lengths"):
+            vectors.unpack_many(packed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(matrix=matrices(), gap=st.binary(min_size=0, max_size=5), head=st.binary(max_size=4))
+def test_unpack_buffer_reads_strings_inside_other_bytes(matrix, gap, head):
+    packed = [pack64.pack64(row) for row in matrix.astype(np.float64) / 2 ** 30]
+    width = len(packed[0])
+    buffer = head + gap.join(s.encode("ascii") for s in packed) + b'"'
+    decoded = vectors.unpack_buffer(buffer, len(head), width + len(gap), len(packed), width)
+    assert decoded.tobytes() == np.stack([pack64.unpack64(s) for s in packed]).tobytes()
+
+
+def test_invalid_characters_anywhere_are_refused():
+    good = vectors.pack([1.0, -2.0, 3.0])
+    for position in range(len(good)):
+        for bad in ("*", '"', ",", "é", "\x00"):
+            broken = good[:position] + bad + good[position + 1:]
+            with pytest.raises(ValueError):
+                vectors.unpack_many([good, broken])
+            buffer = (good + ".." + broken + "..").encode("utf-8")
+            if len(broken.encode("utf-8")) == len(good):
+                with pytest.raises(ValueError):
+                    vectors.unpack_buffer(buffer, 0, len(good) + 2, 2, len(good))
+    with pytest.raises(ValueError):  # a separator's worth of shift: one short, one long
+        vectors.unpack_many([good[:-3], good + "AAA"])

@@ -9,9 +9,9 @@ from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
 from .. import auth
-from ..http import LIMITS, ApiError, Call, check_text, endpoint, path_integer
+from ..http import LIMITS, ApiError, Call, Raw, check_text, endpoint, path_integer
 from .lookups import get_model, get_project
-from .serializers import background_terms, doc_record, pack, topic_vector
+from .serializers import background_terms, doc_record, id_vector_page, pack, topic_vector
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
 # Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
@@ -130,12 +130,16 @@ def upload_docs(call: Call) -> list[dict]:
     return statuses
 
 
-def list_docs(call: Call) -> list[dict]:
+def list_docs(call: Call) -> list[dict] | Raw:
     project = get_project(call)
     limit = call.params.integer("limit", 100, minimum=0, maximum=25000)
     offset = call.params.integer("offset", 0, minimum=0)
     fields = call.params.string_list("doc_fields")
     model = call.server.models.get(project)
+    if fields and set(fields) <= {"_id", "vector"}:
+        # Ids (and vectors) only, e.g. to fetch every vector: no bodies read, JSON made directly.
+        ids = call.store.doc_ids(project["project_id"], limit, offset)
+        return Raw(id_vector_page(model, ids, with_vectors="vector" in fields), "application/json")
     return [doc_record(model, doc, fields)
             for doc in call.store.docs(project["project_id"], limit, offset)]
 

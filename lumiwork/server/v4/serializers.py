@@ -1,6 +1,10 @@
 """Records as API v4 answers them: projects, terms, topics and documents."""
 from __future__ import annotations
 
+import threading
+import weakref
+from json.encoder import encode_basestring  # the C one when available
+
 import numpy as np
 
 from ... import vectors as packing
@@ -71,7 +75,43 @@ def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None) 
     record["subsets"] = [ALL_SUBSET, *[s for s in record.get("subsets", []) if s != ALL_SUBSET]]
     position = model.doc_index.get(doc["_id"]) if model else None
     record["vector"] = None if model is None or position is None else pack(model.doc_vectors[position])
-    record["terms"] = term_spans(model, doc["text"])
+    if not fields or "terms" in fields:  # finding the terms of a text is the costly part
+        record["terms"] = term_spans(model, doc["text"])
     if fields:
         record = {k: v for k, v in record.items() if k in fields or k == "_id"}
     return record
+
+
+def id_vector_page(model: Model | None, doc_ids: list[str], with_vectors: bool) -> bytes:
+    """`{"result": [{"_id", "vector"}, ...], "error": null}` for these documents,
+    as doc_record and the envelope render it (a document the model lacks gets a
+    null vector), but from items rendered once per model: a 25,000-document page
+    is a join, not 25,000 records packed and encoded one by one."""
+    items = _id_vector_items(model) if with_vectors and model is not None else {}
+    suffix = b',"vector":null}' if with_vectors else b"}"
+    page = [items.get(doc_id) or b'{"_id":' + encode_basestring(doc_id).encode("utf-8") + suffix
+            for doc_id in doc_ids]
+    if not page:
+        return b'{"result":[],"error":null}'
+    # One join makes the body: the envelope goes on the first and last item (a
+    # 12 MB page is then copied once, not three times).
+    page[0] = b'{"result":[' + page[0]
+    page[-1] = page[-1] + b'],"error":null}'
+    return b",".join(page)
+
+
+# id(model) -> {doc_id: b'{"_id":...,"vector":"..."}'}, dropped with the model.
+_ITEMS: dict[int, dict[str, bytes]] = {}
+_ITEMS_LOCK = threading.Lock()
+
+
+def _id_vector_items(model: Model) -> dict[str, bytes]:
+    with _ITEMS_LOCK:
+        items = _ITEMS.get(id(model))
+        if items is None:
+            packed = packing.pack_many(model.doc_vectors)  # float32 packs as its float64 values do
+            items = {doc_id: f'{{"_id":{encode_basestring(doc_id)},"vector":"{vector}"}}'.encode()
+                     for doc_id, vector in zip(model.doc_ids, packed)}
+            _ITEMS[id(model)] = items
+            weakref.finalize(model, _ITEMS.pop, id(model), None)
+    return items
