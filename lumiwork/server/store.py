@@ -95,7 +95,7 @@ class Store:
         self.models_dir = self.data_dir / "models"
         _prepare_private_dir(self.data_dir)
         _prepare_private_dir(self.models_dir)
-        db_path = self.data_dir / DB_NAME
+        self.db_path = db_path = self.data_dir / DB_NAME
         self._lock = threading.RLock()
         try:
             # SQLite gives its -wal and -shm files the database file's mode.
