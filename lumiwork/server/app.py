@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import auth, compass, v4
 from .compass.http import compass_error
 from .compass.service import CompassService
-from .http import DEFAULT_MAX_BODY, ApiError, Meter, error_response
+from .http import DEFAULT_MAX_BODY, ApiError, Meter, ReadLimiter, error_response
 from .jobs import BackgroundProvider, ModelCache, Recalculator
 from .store import Store
 
@@ -44,6 +44,7 @@ class ApiServer:
         self.models = ModelCache(store, background=self.background)
         self.compass = CompassService(store, store.models_dir, self.background)
         self.meter = Meter(store)
+        self.read_limiter = ReadLimiter()
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()
         self.recalculator = Recalculator(store, self.models)
