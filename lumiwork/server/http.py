@@ -508,7 +508,8 @@ class ReadLimiter:
     requests a second and cut p99 from about 240-560 ms to 170 ms, since a request
     now waits in line instead of being sliced against 19 others. Writes and
     public endpoints (ping/) stay outside, so a long upload neither takes a turn
-    nor waits for one.
+    nor waits for one. The cost: as many long reads at once as there are turns
+    (whole-project document downloads) hold the other reads until one ends.
     """
 
     def __init__(self, threads: int = READ_THREADS):
