@@ -12,7 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, read_tokens, save_token, token_file_path
-from .app import create_app, is_loopback_host
+from .app import create_app, is_loopback_host, limit_blas_threads
 from .auth import new_password
 from .http import DEFAULT_MAX_BODY
 from .store import Store
@@ -144,6 +144,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
     print(f"lumiwork API v4 at http://{netloc}/api/v4/ and Compass at http://{netloc}/compass/api/ "
           f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host))
+    limit_blas_threads()  # after create_app: the engine's imports have loaded every BLAS
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 

@@ -1,8 +1,8 @@
-"""Background recalculation: one worker builds models in turn while the previous
-model of each project keeps answering queries."""
+"""Background recalculation: one worker builds models in turn, each in a child
+process (builder.py), while the previous model of each project keeps answering
+queries."""
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import queue
@@ -10,9 +10,13 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ..engine import STAGES, BuildError, Model, build_model
+from ..build_process import BuildOrder
+from ..engine import STAGES, Model
 from ..engine import background as background_space
-from .store import StorageFull, Store
+from .builder import BuildFailed, ProcessBuilder, failure_message
+from .store import Store
+
+__all__ = ["BackgroundProvider", "ModelCache", "Recalculator", "failure_message"]
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +116,14 @@ class ModelCache:
 
 
 class Recalculator:
-    """Runs recalculation jobs one at a time on a daemon thread."""
+    """Runs recalculation jobs one at a time: a thread takes them in turn and
+    each build runs in a child process (builder.py) while the previous model of
+    the project keeps answering."""
 
     def __init__(self, store: Store, models: ModelCache):
         self.store = store
         self.models = models
+        self.builder = ProcessBuilder()
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="lumiwork-recalculator", daemon=True)
         self._thread.start()
@@ -126,8 +133,12 @@ class Recalculator:
         self._queue.put((project_id, job_id))
         return job_id
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> None:
+        """Stop the running build and wait (up to `timeout` s) for its job to be
+        recorded as interrupted; queued jobs are failed at the next start."""
         self._queue.put(None)
+        self.builder.terminate()
+        self._thread.join(timeout)
 
     def _work(self) -> None:
         while True:
@@ -137,13 +148,22 @@ class Recalculator:
             self.run(*item)
 
     def run(self, project_id: str, job_id: int) -> None:
-        """Build, write the model file, then switch the project to it atomically."""
+        """Build in a child process, load the model file it wrote, then switch the
+        project to it atomically."""
         model_file = f"{project_id}-{job_id}.npz"
-        background = self.models.background.get() if self.models.background else None
-        status = self.models.background.status() if self.models.background else "not configured"
+        model_path = self.store.models_dir / model_file
+        provider = self.models.background
+        # Loaded here too: the new model answers with it, and the child finds it cached.
+        background = provider.get() if provider else None
+        status = provider.status() if provider else "not configured"
         language = self.store.project_language(project_id)
         if language != "en" and background is not None:
             status = "not used: it knows English only, and this project's language is " + language
+        order = BuildOrder(db_path=str(self.store.db_path), project_id=project_id, language=language,
+                           model_path=str(model_path),
+                           background_dir=(str(provider.data_dir) if provider and background is not None
+                                           and language == "en" else None))
+
         def progress(stage: str) -> None:
             try:
                 self.store.set_job_stage(project_id, job_id, stage, STAGES.index(stage) + 1, len(STAGES))
@@ -151,20 +171,27 @@ class Recalculator:
                 log.warning("could not record stage %s of job %s of %s", stage, job_id, project_id)
 
         try:
-            model = build_model(self.store.docs(project_id), progress=progress, background=background,
-                                language=language)
-            model.save(self.store.models_dir / model_file)
+            report = self.builder.build(order, progress)
+            model = Model.load(model_path)
+            model.attach_background(background)
         except Exception as exc:  # any failure must end the job, never the worker
-            log.exception("recalculation %s of %s failed", job_id, project_id)
-            (self.store.models_dir / model_file).with_suffix(".tmp.npz").unlink(missing_ok=True)
-            self._finish_failed(project_id, job_id, failure_message(exc))
+            if isinstance(exc, BuildFailed):
+                log.warning("recalculation %s of %s failed: %s", job_id, project_id, exc)
+            else:
+                log.exception("recalculation %s of %s failed", job_id, project_id)
+            model_path.with_suffix(".tmp.npz").unlink(missing_ok=True)
+            model_path.unlink(missing_ok=True)
+            self._finish_failed(project_id, job_id,
+                                str(exc) if isinstance(exc, BuildFailed) else failure_message(exc))
             return
+        log.info("recalculation %s of %s built in %.1f s by process %s at nice %s",
+                 job_id, project_id, report.seconds, report.pid, report.niceness)
         try:
             self.store.finish_job(project_id, job_id, success=True, model_file=model_file,
                                   message=f"background knowledge {status}")
         except Exception as exc:
             log.exception("recording recalculation %s of %s failed", job_id, project_id)
-            (self.store.models_dir / model_file).unlink(missing_ok=True)
+            model_path.unlink(missing_ok=True)
             self._finish_failed(project_id, job_id, failure_message(exc))
             return
         self.models.put(project_id, model_file, model)
@@ -180,13 +207,3 @@ class Recalculator:
         for path in Path(self.store.models_dir).glob(f"{project_id}-*.npz"):
             if path.name != keep:
                 path.unlink(missing_ok=True)
-
-
-def failure_message(exc: Exception) -> str:
-    """What a failed job tells the user: the engine's own explanation, or a
-    plain sentence; never a server path or a traceback."""
-    if isinstance(exc, BuildError):
-        return str(exc)
-    if isinstance(exc, StorageFull) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
-        return "the server's disk is full; the previous model keeps answering"
-    return "the recalculation failed on the server (see its log); the previous model keeps answering"

@@ -96,7 +96,7 @@ class Store:
         self.models_dir = self.data_dir / "models"
         _prepare_private_dir(self.data_dir)
         _prepare_private_dir(self.models_dir)
-        db_path = self.data_dir / DB_NAME
+        self.db_path = db_path = self.data_dir / DB_NAME
         self._lock = threading.RLock()
         self._doc_ids: dict[str, tuple[float | None, list[str]]] = {}  # see doc_ids
         try:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import requests
 from conftest import free_port
 
@@ -54,8 +55,14 @@ def test_kill_during_recalculation(tmp_path, siddhartha_path):
             time.sleep(0.05)
         time.sleep(0.5)
         assert project.get(f"jobs/id/{job}")["stop_time"] is None, "build finished too soon"
+        builds = [child for child in psutil.Process(process.pid).children()
+                  if "lumiwork.build_process" in " ".join(child.cmdline())]
+        assert len(builds) == 1, "the build runs in a child process"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
+        # The orphaned build notices and ends, rather than finishing a model no server records.
+        gone, alive = psutil.wait_procs(builds, timeout=30)
+        assert not alive
 
         process = start_server(data, home, port)
         project = LuminosoClient.connect(project.url, token_file=str(token_file))

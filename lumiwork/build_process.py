@@ -1,0 +1,135 @@
+"""The recalculation's own process: builds one project's model at low CPU
+priority and reports to the server over a connection (see server/builder.py,
+which starts it).
+
+It imports the engine and nothing of the server: a fresh interpreter pays
+for every import before the build starts, and lumiwork.server brings the
+web stack (about 2 s more per recalculation). The engine is imported only
+once the priority is lowered, so the imports, and the threads numpy's BLAS
+starts, run at the build's priority too.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: How much lower than the server the build runs (nice(1): 0 is normal, 19 is lowest).
+BUILD_NICENESS = 10
+DISK_FULL = "the server's disk is full; the previous model keeps answering"
+FAILED = "the recalculation failed on the server (see its log); the previous model keeps answering"
+
+
+@dataclass(frozen=True)
+class BuildOrder:
+    """What the child needs, all plain values (it is pickled)."""
+
+    db_path: str
+    project_id: str
+    language: str
+    model_path: str
+    # The data folder whose background cache to use, or None to build from the
+    # project's own text only (background turned off or unavailable).
+    background_dir: str | None
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed build tells the user: the engine's own explanation, or a
+    plain sentence; never a server path or a traceback."""
+    from .engine import BuildError
+
+    if isinstance(exc, BuildError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return DISK_FULL
+    return FAILED
+
+
+def read_project_docs(db_path: Path, project_id: str) -> list[dict]:
+    """A project's documents (the docs table of server/store.py), through a
+    read-only connection of this process: it never takes the server's lock or writes."""
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        rows = db.execute("SELECT body FROM docs WHERE project_id = ? ORDER BY seq", (project_id,))
+        return [json.loads(body) for (body,) in rows]
+    finally:
+        db.close()
+
+
+def child_entry() -> None:
+    """`python -c "...; child_entry()" <fd>`: read the order from the connection, build."""
+    started = time.perf_counter()
+    lower_priority(BUILD_NICENESS)  # first: the imports below are a second of CPU
+    connection = Connection(int(sys.argv[1]))
+    order, parent_pid = connection.recv()
+    die_with_parent(parent_pid)
+    build(order, connection, started)
+    connection.close()
+
+
+def build(order: BuildOrder, pipe: Connection, started: float) -> None:
+    """Build, write the model file, report ("done", (pid, niceness, seconds)) or
+    ("failed", message); stages are reported as ("stage", name) as they start."""
+    from .engine import background as background_space
+    from .engine import build_model
+
+    model_path = Path(order.model_path)
+    try:
+        background = (background_space.load_or_build(Path(order.background_dir))
+                      if order.background_dir is not None else None)
+        documents = read_project_docs(Path(order.db_path), order.project_id)
+        model = build_model(documents, progress=lambda stage: pipe.send(("stage", stage)),
+                            background=background, language=order.language)
+        model.save(model_path)
+    except Exception as exc:  # reported as the job's message; the details go to the server's log
+        log.exception("recalculation of %s failed", order.project_id)
+        model_path.with_suffix(".tmp.npz").unlink(missing_ok=True)
+        pipe.send(("failed", failure_message(exc)))
+        return
+    pipe.send(("done", (os.getpid(), os.getpriority(os.PRIO_PROCESS, 0),
+                        time.perf_counter() - started)))
+
+
+def lower_priority(niceness: int) -> None:
+    """Nice `niceness` and SCHED_BATCH for every thread of this process.
+
+    On Linux both are per thread: threads started later (numpy's BLAS starts
+    its own when imported) inherit them from the thread that starts them, and
+    any already running are set by their thread ids.
+    """
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, max(niceness, os.getpriority(os.PRIO_PROCESS, tid)))
+        except (OSError, AttributeError):  # not permitted, or not a Unix
+            pass
+        if hasattr(os, "SCHED_BATCH"):
+            try:
+                os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
+            except OSError:
+                pass
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process soon after the server dies (SIGKILL, OOM), so an orphaned
+    build neither burns CPU nor writes a model file no server will record."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lumiwork-build-watchdog", daemon=True).start()

@@ -1,0 +1,124 @@
+"""Recalculations build in a child process at lower priority: the server keeps
+answering while one runs, and a build that dies or is stopped fails its job
+plainly while the previous model keeps answering."""
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from lumiwork.client import LuminosoClient
+from lumiwork.datasets import siddhartha
+from lumiwork.server import EmbeddedServer
+from lumiwork.server.store import Store
+
+
+def wait_until(condition, seconds: float = 120, step: float = 0.01):
+    """condition()'s first true value, polled; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    pytest.fail("timed out waiting")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, siddhartha_path):
+    """A server and a project recalculated once, with the answers of its first model."""
+    folder = tmp_path_factory.mktemp("build-process")
+    with EmbeddedServer(folder / "data", token_file=folder / "tokens.json",
+                        password="build process pw") as server:
+        account = LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}/",
+                                         token=server.token)
+        project = account.change_path(account.post("", name="build process")["project_id"])
+        docs = siddhartha(siddhartha_path)
+        project.upload("docs", docs)
+        assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
+        answers = {"terms": project.get("terms/search", text="river", limit=5),
+                   "docs": project.get("docs/search", text="river", limit=3)}
+        # More documents, so that later builds run for a few seconds.
+        project.upload("docs", [{"text": f"{d['text']} ({copy})", "subsets": d["subsets"]}
+                                for copy in range(5) for d in docs], batch_size=5000)
+        yield server, project, answers
+
+
+def running_child(server) -> psutil.Process:
+    """The build's process once it has started: a child of this (the server's) process."""
+    pid = wait_until(lambda: server.api.recalculator.builder.current_pid)
+    child = psutil.Process(pid)
+    assert child.ppid() == os.getpid()
+    return child
+
+
+def test_the_build_runs_in_a_child_process_at_lower_priority(built):
+    server, project, _ = built
+    job_id = project.post("docs/recalculate")
+    child = running_child(server)
+    job = project.wait_for(job_id, interval=0.1)
+    assert job["success"] and job["progress"] == {"stage": 6, "stages": 6}
+    report = server.api.recalculator.builder.last_report
+    assert report.pid == child.pid != os.getpid()  # the pid the building process reported
+    assert report.niceness >= 10
+    assert not psutil.pid_exists(child.pid)  # it ended, and the server reaped it
+
+
+def test_queries_are_answered_while_a_build_runs(built):
+    server, project, answers = built
+    job_id = project.post("docs/recalculate")
+    child = running_child(server)
+    wait_until(lambda: child.nice() >= 10)  # its first act; the build follows
+    child.suspend()  # hold the build mid-way, so the queries below surely overlap it
+    try:
+        for _ in range(3):
+            assert project.get("terms/search", text="river", limit=5)["search_results"]
+            assert project.get("docs/search", text="river", limit=3)["search_results"]
+        assert project.get(f"jobs/id/{job_id}")["stop_time"] is None
+    finally:
+        child.resume()
+    assert project.wait_for(job_id, interval=0.1)["success"]
+
+
+def test_a_killed_build_fails_its_job_and_the_previous_model_answers(built):
+    server, project, _ = built
+    project.wait_for(project.post("docs/recalculate"), interval=0.1)
+    before = {"terms": project.get("terms/search", text="river", limit=5),
+              "docs": project.get("docs/search", text="river", limit=3)}
+    job_id = project.post("docs/recalculate")
+    child = running_child(server)
+    wait_until(lambda: project.get(f"jobs/id/{job_id}").get("stage"))  # building by now
+    child.send_signal(signal.SIGKILL)
+    job = wait_until(lambda: (status := project.get(f"jobs/id/{job_id}"))["stop_time"] and status)
+    assert job["success"] is False
+    assert job["message"] == ("the recalculation's process was killed (SIGKILL, perhaps for lack "
+                              "of memory); the previous model keeps answering")
+    assert project.get("terms/search", text="river", limit=5) == before["terms"]
+    assert project.get("docs/search", text="river", limit=3) == before["docs"]
+    models = [p.name for p in server.store.models_dir.iterdir() if p.name.endswith(".npz")]
+    assert len(models) == 1 and not models[0].endswith(".tmp.npz")
+    # and the next build works
+    assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
+
+
+def test_stopping_the_server_stops_the_build(tmp_path, siddhartha_path):
+    server = EmbeddedServer(tmp_path / "data", token_file=tmp_path / "tokens.json", password="stop pw")
+    try:
+        account = LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}/",
+                                         token=server.token)
+        project_id = account.post("", name="stopped")["project_id"]
+        project = account.change_path(project_id)
+        project.upload("docs", siddhartha(siddhartha_path))
+        job_id = project.post("docs/recalculate")
+        child = running_child(server)
+    finally:
+        server.stop()
+    assert not psutil.pid_exists(child.pid)
+    store = Store(tmp_path / "data")
+    try:
+        job = store.job(project_id, job_id)
+        assert job is not None and job["success"] is False
+        assert job["message"] == "interrupted: the server stopped during this job"
+    finally:
+        store.close()
