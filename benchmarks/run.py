@@ -87,10 +87,13 @@ class ChildPeakSampler:
 
     def _sample(self):
         while not self._stop.wait(self.interval):
-            try:
-                children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
-            except OSError:
-                continue
+            # Children are listed per thread, and a worker thread starts the build.
+            children = []
+            for task in Path(f"/proc/{self.pid}/task").glob("*"):
+                try:
+                    children += (task / "children").read_text().split()
+                except OSError:  # the thread ended
+                    pass
             for child in children:
                 try:
                     self.peak_mb = max(self.peak_mb, peak_memory_mb(int(child)))

@@ -7,7 +7,6 @@ import numpy as np
 
 from .model import ALL_SUBSET, Model
 from .terms import relevance
-from .text import tokenize
 
 # A term in a found document is highlighted as a conceptual match when its
 # vector correlates at least this much with the search vector.
@@ -42,9 +41,11 @@ def related_terms(model: Model, vector: np.ndarray, limit: int,
                   ignored: AbstractSet[str] = frozenset()):
     """(term index, correlation) of the terms nearest a vector."""
     scores = model.term_vectors @ vector
+    hidden = [model.term_index[term] for term in ignored if term in model.term_index]
+    if not hidden:  # the usual case: no mask over every term, no copy of the scores
+        return [(int(i), float(scores[i])) for i in top_k(scores, limit)]
     candidates = np.flatnonzero(allowed_terms(model, ignored))
-    chosen = top_k(scores, limit, candidates)
-    return [(int(i), float(scores[i])) for i in chosen]
+    return [(int(i), float(scores[i])) for i in top_k(scores, limit, candidates)]
 
 
 def top_terms(model: Model, limit: int, ignored: AbstractSet[str] = frozenset(),
@@ -161,10 +162,12 @@ def subset_docs(model: Model, subset: str) -> np.ndarray:
                       lambda: model.membership[:, column].nonzero()[0].astype(np.int64))
 
 
-def match_spans(model: Model, text: str, vector: np.ndarray, exact_terms: set[int]):
-    """Character spans in `text` of exact matches and of conceptual matches."""
+def match_spans(model: Model, spans: list[tuple[int, int, int]], vector: np.ndarray,
+                exact_terms: set[int]):
+    """Character spans of exact matches and of conceptual matches among a text's
+    term `spans` (``model.text_terms(text)``)."""
     exact, conceptual = [], []
-    for index, start, end in model.token_terms(tokenize(text, model.language)):
+    for index, start, end in spans:
         if index in exact_terms:
             exact.append([start, end])
         elif float(model.term_vectors[index] @ vector) >= CONCEPTUAL_THRESHOLD:

@@ -58,3 +58,25 @@ def test_environment_selects_dask_and_the_scheduler(cluster, documents, in_proce
         dask_counting.close_shared_clients()
     assert "tokenize_chunk" in seen and "count_chunk" in seen
     assert_same_model(on_dask, in_process)
+
+
+def test_the_server_counts_on_dask_when_configured(server, account_client, documents, monkeypatch):
+    """`LUMIWORK_COUNTING=dask` reaches the server's build process, which counts on
+    the configured scheduler (a cluster of its own, so the tasks it saw are this
+    build's) and gives the project the model it had before."""
+    project = account_client.change_path(account_client.post("", name="dask counting")["project_id"])
+    project.upload("docs", [{"text": doc["text"], "subsets": doc["subsets"]} for doc in documents[:400]])
+
+    def build_and_read_terms():
+        project.wait_for(project.post("docs/recalculate"), interval=0.1)
+        return {t["term"]: t["vector"] for t in project.get("terms", limit=50000)}
+
+    in_process = build_and_read_terms()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        monkeypatch.setenv("LUMIWORK_COUNTING", "dask")
+        monkeypatch.setenv("LUMIWORK_DASK_SCHEDULER", cluster.scheduler_address)
+        on_dask = build_and_read_terms()
+        with Client(cluster) as client:
+            prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+    assert {"tokenize_chunk", "count_chunk"} <= set(prefixes)
+    assert on_dask == in_process and len(in_process) > 100

@@ -115,8 +115,9 @@ def search_docs(call: Call) -> dict:
         doc = docs.get(model.doc_ids[index])
         if doc is None:  # deleted since the last recalculation
             continue
-        exact_spans, conceptual = query.match_spans(model, doc["text"], vector, exact_set)
-        results.append([{"document": doc_record(model, doc), "exact_indices": exact_spans,
+        spans = model.text_terms(doc["text"])  # once, for the record and the matches
+        exact_spans, conceptual = query.match_spans(model, spans, vector, exact_set)
+        results.append([{"document": doc_record(model, doc, spans=spans), "exact_indices": exact_spans,
                          "conceptual_indices": conceptual}, score])
     related = query.related_terms(model, vector, 10, ignored_terms(call, project))
     return {

@@ -63,20 +63,22 @@ def topic_record(model: Model | None, topic: dict) -> dict:
     return {**topic, "vector": None if vector is None else pack(vector)}
 
 
-def term_spans(model: Model | None, text: str) -> list[dict]:
+def term_spans(model: Model | None, text: str, spans: list[tuple[int, int, int]] | None = None) -> list[dict]:
     if model is None:
         return []
     return [{"term": model.terms[index], "start": start, "end": end}
-            for index, start, end in model.text_terms(text)]
+            for index, start, end in (model.text_terms(text) if spans is None else spans)]
 
 
-def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None) -> dict:
+def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None,
+               spans: list[tuple[int, int, int]] | None = None) -> dict:
+    """A document as v4 gives it; `spans` are its text's terms if already found."""
     record = dict(doc)
     record["subsets"] = [ALL_SUBSET, *[s for s in record.get("subsets", []) if s != ALL_SUBSET]]
     position = model.doc_index.get(doc["_id"]) if model else None
     record["vector"] = None if model is None or position is None else pack(model.doc_vectors[position])
     if not fields or "terms" in fields:  # finding the terms of a text is the costly part
-        record["terms"] = term_spans(model, doc["text"])
+        record["terms"] = term_spans(model, doc["text"], spans)
     if fields:
         record = {k: v for k, v in record.items() if k in fields or k == "_id"}
     return record
