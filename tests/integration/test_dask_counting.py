@@ -6,6 +6,7 @@ from distributed import Client, LocalCluster
 
 from lumiwork.datasets import siddhartha
 from lumiwork.engine import build_model, counting, dask_counting
+from lumiwork.vectors import unpack
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,8 @@ def test_the_server_counts_on_dask_when_configured(server, account_client, docum
 
     def build_and_read_terms():
         project.wait_for(project.post("docs/recalculate"), interval=0.1)
-        return {t["term"]: t["vector"] for t in project.get("terms", limit=50000)}
+        return {t["term"]: (t["total_doc_count"], t["distinct_doc_count"], t["text"], unpack(t["vector"]))
+                for t in project.get("terms", limit=50000)}
 
     in_process = build_and_read_terms()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -79,4 +81,9 @@ def test_the_server_counts_on_dask_when_configured(server, account_client, docum
         with Client(cluster) as client:
             prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
     assert {"tokenize_chunk", "count_chunk"} <= set(prefixes)
-    assert on_dask == in_process and len(in_process) > 100
+    assert on_dask.keys() == in_process.keys() and len(in_process) > 100
+    for term, (*counts, vector) in in_process.items():
+        assert on_dask[term][:3] == tuple(counts), term
+        # Counts are equal bit for bit (see above); float32 BLAS in another process
+        # (distributed imported, memory laid out differently) may round differently.
+        np.testing.assert_allclose(on_dask[term][3], vector, atol=1e-5, err_msg=term)
