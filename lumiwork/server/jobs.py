@@ -71,6 +71,8 @@ class ModelCache:
         self.background = background
         self.capacity = capacity
         self._models: OrderedDict[str, tuple[str, Model]] = OrderedDict()
+        # Models built but not yet recorded as current (see `stage`).
+        self._staged: dict[str, tuple[str, Model]] = {}
         self._lock = threading.Lock()
 
     def get(self, project) -> Model | None:
@@ -83,6 +85,10 @@ class ModelCache:
             if cached and cached[0] == model_file:
                 self._models.move_to_end(project_id)
                 return cached[1]
+            staged = self._staged.get(project_id)
+        if staged and staged[0] == model_file:
+            self.put(project_id, model_file, staged[1])
+            return staged[1]
         try:
             model = Model.load(self.store.models_dir / model_file)
         except FileNotFoundError:
@@ -97,10 +103,23 @@ class ModelCache:
         self.put(project_id, model_file, model)
         return model
 
-    def put(self, project_id: str, model_file: str, model: Model) -> None:
-        if len(model.doc_ids) >= query.COMPACT_MIN_DOCS:
-            query.compact_index(model)  # before queries see it: about 1.5 s at 1M documents
+    def stage(self, project_id: str, model_file: str, model: Model) -> None:
+        """Hold a just-built model before its job records it as current, so that
+        the first query after the switch finds it here instead of loading the
+        file again (that took 70 ms at 10,000 documents, 216 ms at 1M)."""
+        _prepare(model)
         with self._lock:
+            self._staged[project_id] = (model_file, model)
+
+    def unstage(self, project_id: str) -> None:
+        with self._lock:
+            self._staged.pop(project_id, None)
+
+    def put(self, project_id: str, model_file: str, model: Model) -> None:
+        _prepare(model)
+        with self._lock:
+            if self._staged.get(project_id, ("",))[0] == model_file:
+                del self._staged[project_id]
             self._models[project_id] = (model_file, model)
             self._models.move_to_end(project_id)
             while len(self._models) > self.capacity:
@@ -115,6 +134,13 @@ class ModelCache:
     def forget(self, project_id: str) -> None:
         with self._lock:
             self._models.pop(project_id, None)
+            self._staged.pop(project_id, None)
+
+
+def _prepare(model: Model) -> None:
+    """Work a model needs before its first query, done once."""
+    if len(model.doc_ids) >= query.COMPACT_MIN_DOCS:
+        query.compact_index(model)  # about 1.5 s at 1M documents
 
 
 class Recalculator:
@@ -188,11 +214,13 @@ class Recalculator:
             return
         log.info("recalculation %s of %s built in %.1f s by process %s at nice %s",
                  job_id, project_id, report.seconds, report.pid, report.niceness)
+        self.models.stage(project_id, model_file, model)
         try:
             self.store.finish_job(project_id, job_id, success=True, model_file=model_file,
                                   message=f"background knowledge {status}")
         except Exception as exc:
             log.exception("recording recalculation %s of %s failed", job_id, project_id)
+            self.models.unstage(project_id)
             model_path.unlink(missing_ok=True)
             self._finish_failed(project_id, job_id, failure_message(exc))
             return

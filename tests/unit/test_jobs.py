@@ -36,3 +36,22 @@ def test_model_cache_keeps_the_most_recently_used(tmp_path):
     cache.put("p4", "p4-1.npz", model)
     assert [p in cache for p in ("p1", "p2", "p3", "p4")] == [False, True, False, True]
     store.close()
+
+
+def test_a_staged_model_answers_once_its_file_is_current_and_not_before(tmp_path):
+    store = Store(tmp_path / "data")
+    docs = [{"_id": "a", "text": "river water boat"}, {"_id": "b", "text": "boat river"}]
+    old, new = build_model(docs, dimensions=2), build_model(docs, dimensions=2)
+    cache = ModelCache(store)
+    cache.put("p", "p-1.npz", old)
+    cache.stage("p", "p-2.npz", new)
+    project = {"project_id": "p", "account_id": "acct", "model_file": "p-1.npz"}
+    assert cache.get(project) is old  # the job has not switched the project yet
+    # no p-2.npz on disk: the staged model is served without loading a file
+    assert cache.get({**project, "model_file": "p-2.npz"}) is new
+    assert cache.get({**project, "model_file": "p-2.npz"}) is new
+    cache.stage("p", "p-3.npz", old)
+    cache.unstage("p")
+    with pytest.raises(FileNotFoundError):  # unstaged: only the (missing) file is left
+        cache.get({**project, "model_file": "p-3.npz"})
+    store.close()
