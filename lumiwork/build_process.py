@@ -97,6 +97,9 @@ def build(order: BuildOrder, pipe: Connection, started: float) -> None:
         model_path.with_suffix(".tmp.npz").unlink(missing_ok=True)
         pipe.send(("failed", failure_message(exc)))
         return
+    finally:
+        if "lumiwork.engine.dask_counting" in sys.modules:  # a LocalCluster of this build's own
+            sys.modules["lumiwork.engine.dask_counting"].close_shared_clients()
     pipe.send(("done", (os.getpid(), os.getpriority(os.PRIO_PROCESS, 0),
                         time.perf_counter() - started)))
 

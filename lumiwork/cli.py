@@ -32,8 +32,14 @@ def serve_password(flag: str | None, data_dir: Path) -> str | None:
 
 
 def cmd_serve(args) -> int:
+    from .engine.model import counting_choice
     from .server import default_data_dir, serve
 
+    try:  # a wrong LUMIWORK_COUNTING stops the start, rather than failing every recalculation
+        counting_choice()
+    except ValueError as exc:
+        print(f"lumiwork: {exc}", file=sys.stderr)
+        return 2
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     serve(args.host, args.port, data_dir, username=args.user,
           password=serve_password(args.password, data_dir))

@@ -64,25 +64,33 @@ class Model:
         self.top_order = np.argsort(-self.scores, kind="stable")
         self.term_docs = self.doc_terms.tocsc()
         self._memo: OrderedDict = OrderedDict()
-        self._memo_lock = threading.Lock()
+        self._kept: dict = {}
+        self._memo_lock = threading.RLock()
 
     @property
     def dimensions(self) -> int:
         return self.term_vectors.shape[1]
 
-    def memo(self, key, compute, capacity: int = 64):
+    def memo(self, key, compute, capacity: int = 64, keep: bool = False):
         """`compute()` once per key for this model (a model never changes once
-        built), keeping the `capacity` most recently used answers."""
+        built), keeping the `capacity` most recently used answers, and for good
+        those asked with `keep`. Computed under the lock, so two threads never
+        compute the same answer twice (the slowest, the compact search index, is
+        made before a model answers any query)."""
         with self._memo_lock:
+            if key in self._kept:
+                return self._kept[key]
             if key in self._memo:
                 self._memo.move_to_end(key)
                 return self._memo[key]
-        value = compute()
-        with self._memo_lock:
+            value = compute()
+            if keep:
+                self._kept[key] = value
+                return value
             self._memo[key] = value
             while len(self._memo) > capacity:
                 self._memo.popitem(last=False)
-        return value
+            return value
 
     # ---- text -> terms -> vectors -------------------------------------------------
     def text_terms(self, text: str) -> list[tuple[int, int, int]]:
@@ -334,17 +342,34 @@ def document_vectors(weighted: sp.csr_matrix, term_vectors: np.ndarray) -> np.nd
     return vectors
 
 
+COUNTING_CHOICES = ("local", "dask")
+
+
+def counting_choice(counting: str | None = None, dask_client=None) -> str:
+    """Where the counting stage runs: `counting`, else "dask" when a client is
+    given, else $LUMIWORK_COUNTING, else "local". ValueError names a value that
+    is neither, or dask asked for without it installed."""
+    choice = (counting or ("dask" if dask_client is not None else os.environ.get("LUMIWORK_COUNTING"))
+              or "local").strip().lower()
+    if choice in ("process", "in-process"):
+        choice = "local"
+    if choice not in COUNTING_CHOICES:
+        raise ValueError(f"counting {choice!r} (LUMIWORK_COUNTING) is not one of 'local', 'dask'")
+    if choice == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ValueError("counting on dask needs it installed: pip install 'lumiwork[dask]'") from None
+    return choice
+
+
 def _counting_runner(counting: str | None, dask_client) -> counting_lib.Runner:
     """The runner for the counting stage: in process unless dask is asked for
     (dask is imported only then)."""
-    choice = (counting or ("dask" if dask_client is not None else os.environ.get("LUMIWORK_COUNTING"))
-              or "local").strip().lower()
-    if choice in ("local", "process", "in-process"):
+    if counting_choice(counting, dask_client) == "local":
         return counting_lib.LocalRunner()
-    if choice == "dask":
-        from .dask_counting import DaskRunner
-        return DaskRunner(dask_client)
-    raise ValueError(f"counting {choice!r} is not one of 'local', 'dask'")
+    from .dask_counting import DaskRunner
+    return DaskRunner(dask_client)
 
 
 ALL_SUBSET = "__all__"

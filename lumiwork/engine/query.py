@@ -112,7 +112,7 @@ def compact_index(model: Model) -> tuple[np.ndarray, np.ndarray]:
         _, axes = np.linalg.eigh(sample.T @ sample)
         basis = np.ascontiguousarray(axes[:, ::-1][:, :COMPACT_DIMS], dtype=np.float32)
         return basis, model.doc_vectors @ basis
-    return model.memo(("compact index",), compute)
+    return model.memo(("compact index",), compute, keep=True)
 
 
 def doc_scores(model: Model, vector: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -149,6 +149,8 @@ def search_docs(model: Model, vector: np.ndarray, exact_terms: list[int], limit:
         rough = top_k(scores, max(COMPACT_CANDIDATES, limit), pool)
         rescored = model.doc_vectors[rough] @ vector
         found = [(int(rough[i]), float(rescored[i])) for i in top_k(rescored, limit)]
+    if exact_only:  # related matches are the close documents outside the exact ones
+        return found, len(exact), 0
     close = scores >= CONCEPTUAL_THRESHOLD
     n_close = int(np.count_nonzero(close if members is None else close[members]))
     related = n_close - int(np.count_nonzero(close[exact]))

@@ -171,7 +171,19 @@ docs/search by text or terms spreads the query over its 10 nearest terms
   (weighted by correlation) before ranking documents by correlation, so that
   documents saying the same thing in other words rank beside those that
   contain the words; search_vector is that spread vector.
+  num_related_matches counts the documents (in the subset, if given) that are
+  not exact matches and correlate at least 0.3 with the search vector; with
+  exact_only it is 0. From 500,000 documents on, candidates come from a compact
+  copy of the document vectors (their 64 main axes) and the best 2,000 are
+  re-ranked with the full vectors: scores and order are exact, a document
+  outside those 2,000 can be missed, and num_related_matches is counted on the
+  compact scores (within 15% at 1M documents in benchmarks/RESULTS.md).
+topics/stats is computed once per model and set of topics (names and texts).
 Searches need a recalculated project: before the first recalculation they
 answer 400 with code NO_ASSOC. While a recalculation runs, the previous model
 keeps answering; a failed or interrupted recalculation leaves it in place.
+Recalculations run one at a time in a separate process at lower CPU priority
+(nice 10), so queries keep their speed; LUMIWORK_COUNTING=dask (with
+LUMIWORK_DASK_SCHEDULER, a scheduler address or "local") counts words and
+co-occurrences on a dask.distributed cluster instead, with the same result.
 """

@@ -108,7 +108,7 @@ class ModelCache:
         """Hold a just-built model before its job records it as current, so that
         the first query after the switch finds it here instead of loading the
         file again (that took 70 ms at 10,000 documents, 216 ms at 1M)."""
-        _prepare(model)
+        model.memo(("prepared",), lambda: _prepare(model), keep=True)
         with self._lock:
             self._staged[project_id] = (model_file, model)
 
@@ -117,7 +117,7 @@ class ModelCache:
             self._staged.pop(project_id, None)
 
     def put(self, project_id: str, model_file: str, model: Model) -> None:
-        _prepare(model)
+        model.memo(("prepared",), lambda: _prepare(model), keep=True)
         with self._lock:
             if self._staged.get(project_id, ("",))[0] == model_file:
                 del self._staged[project_id]
@@ -138,16 +138,22 @@ class ModelCache:
             self._staged.pop(project_id, None)
 
 
-def _prepare(model: Model) -> None:
-    """Work a model needs before its first query, done once."""
+def _prepare(model: Model) -> bool:
+    """Work a model needs before its first query (call it once per model)."""
     if len(model.doc_ids) >= query.COMPACT_MIN_DOCS:
         query.compact_index(model)  # about 1.5 s at 1M documents
+    # Builds run in another process, so the first query would load the language's
+    # lemma dictionary and word frequencies here: 70-180 ms for one request.
+    model.text_terms("warm up the lemmatizer")
     # A model holds hundreds of thousands of Python objects (ids, terms, their
     # indexes) that live as long as it does; left to the collector, every full
     # collection walks them all. Frozen, they are skipped: under 20 clients at
-    # 100,000 documents that took p99 from 127 ms to 75 ms (benchmarks/RESULTS.md).
-    # Frozen objects are still freed by reference counting when the model goes.
+    # 100,000 documents p99 went from 127 to 77 ms (benchmarks/RESULTS.md).
+    # Frozen objects are still freed by reference counting when the model goes;
+    # collecting first keeps today's cyclic garbage out of the frozen set.
+    gc.collect()
     gc.freeze()
+    return True
 
 
 class Recalculator:
@@ -169,8 +175,8 @@ class Recalculator:
         return job_id
 
     def stop(self, timeout: float = 15) -> None:
-        """Stop the running build and wait (up to `timeout` s) for its job to be
-        recorded as interrupted; queued jobs are failed at the next start."""
+        """Stop the running build (its job is recorded as interrupted) and wait
+        up to `timeout` s for the worker thread to end."""
         self._queue.put(None)
         self.builder.terminate()
         self._thread.join(timeout)
@@ -209,11 +215,13 @@ class Recalculator:
             report = self.builder.build(order, progress)
             model = Model.load(model_path)
             model.attach_background(background)
+            self.models.stage(project_id, model_file, model)
         except Exception as exc:  # any failure must end the job, never the worker
             if isinstance(exc, BuildFailed):
                 log.warning("recalculation %s of %s failed: %s", job_id, project_id, exc)
             else:
                 log.exception("recalculation %s of %s failed", job_id, project_id)
+            self.models.unstage(project_id)
             model_path.with_suffix(".tmp.npz").unlink(missing_ok=True)
             model_path.unlink(missing_ok=True)
             self._finish_failed(project_id, job_id,
@@ -221,7 +229,6 @@ class Recalculator:
             return
         log.info("recalculation %s of %s built in %.1f s by process %s at nice %s",
                  job_id, project_id, report.seconds, report.pid, report.niceness)
-        self.models.stage(project_id, model_file, model)
         try:
             self.store.finish_job(project_id, job_id, success=True, model_file=model_file,
                                   message=f"background knowledge {status}")

@@ -91,3 +91,16 @@ def test_the_default_build_does_not_import_dask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+def test_a_wrong_counting_setting_is_named_and_serve_refuses_to_start(monkeypatch, capsys):
+    from lumiwork.cli import main
+    from lumiwork.engine.model import counting_choice
+
+    monkeypatch.setenv("LUMIWORK_COUNTING", "spark")
+    with pytest.raises(ValueError, match="'spark'.*'local', 'dask'"):
+        counting_choice()
+    assert main(["serve", "--port", "0"]) == 2
+    assert "LUMIWORK_COUNTING" in capsys.readouterr().err
+    monkeypatch.setenv("LUMIWORK_COUNTING", "In-Process")
+    assert counting_choice() == "local"

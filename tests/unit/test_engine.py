@@ -74,7 +74,7 @@ def _brute_force_search(model, vector, exact_terms, limit, subset, exact_only):
     exact = has_term & members
     pool = exact if exact_only else members
     ranked = sorted(np.flatnonzero(pool), key=lambda i: (-scores[i], i))[:limit]
-    related = int((members & ~exact & (scores >= query.CONCEPTUAL_THRESHOLD)).sum())
+    related = int((pool & ~exact & (scores >= query.CONCEPTUAL_THRESHOLD)).sum())
     return ranked, int(exact.sum()), related, scores
 
 
