@@ -41,9 +41,7 @@ from urllib.parse import urlencode
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import QUERIES, TOPICS, ServerProcess, make_corpus  # noqa: E402
-
-from lumiwork.client import LuminosoClient  # noqa: E402
+from run import QUERIES, ServerProcess, make_corpus, upload_project  # noqa: E402
 
 ENDPOINTS = ("terms/search", "docs/search", "topics/stats")
 
@@ -218,14 +216,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="lumiwork-concurrency-") as workdir:
         server = ServerProcess(Path(workdir))
         try:
-            client = LuminosoClient.connect(server.url, token_file=server.token_file, timeout=600)
-            account = client.change_path(f"/projects/{client.default_account()}/")
-            project = account.change_path(account.post("", name="concurrency")["project_id"])
-            clock = time.perf_counter()
-            project.upload("docs", corpus, batch_size=5000)
-            upload_s = time.perf_counter() - clock
-            for name, text in TOPICS.items():
-                project.post("topics", name=name, text=text)
+            project, upload_s = upload_project(server, corpus, "concurrency")
             clock = time.perf_counter()
             project.wait_for(project.post("docs/recalculate"), interval=0.1)
             recalculate_s = time.perf_counter() - clock

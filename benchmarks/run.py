@@ -134,17 +134,24 @@ def latency(call, arguments) -> dict:
             "p95_ms": float(np.percentile(samples, 95))}
 
 
+def upload_project(server: ServerProcess, corpus: list[dict], name: str):
+    """A new project on `server` holding `corpus` (batches of 5,000) and the
+    cookbook's four topics, not yet recalculated; and the upload's seconds."""
+    client = LuminosoClient.connect(server.url, token_file=server.token_file, timeout=600)
+    account = client.change_path(f"/projects/{client.default_account()}/")
+    project = account.change_path(account.post("", name=name)["project_id"])
+    start = time.perf_counter()
+    project.upload("docs", corpus, batch_size=5000)
+    upload_s = time.perf_counter() - start
+    for topic, text in TOPICS.items():
+        project.post("topics", name=topic, text=text)
+    return project, upload_s
+
+
 def bench_lumiwork(corpus: list[dict], workdir: Path) -> dict:
     server = ServerProcess(workdir)
     try:
-        client = LuminosoClient.connect(server.url, token_file=server.token_file, timeout=600)
-        account = client.change_path(f"/projects/{client.default_account()}/")
-        project = account.change_path(account.post("", name="benchmark")["project_id"])
-        start = time.perf_counter()
-        project.upload("docs", corpus, batch_size=5000)
-        upload_s = time.perf_counter() - start
-        for name, text in TOPICS.items():
-            project.post("topics", name=name, text=text)
+        project, upload_s = upload_project(server, corpus, "benchmark")
         start = time.perf_counter()
         with ChildPeakSampler(server.process.pid) as builder:
             project.wait_for(project.post("docs/recalculate"), interval=0.1)

@@ -39,3 +39,32 @@ def test_vector_benchmark_command_on_a_small_project(tmp_path, siddhartha_path):
     assert end_to_end["official_s"] > 0 and end_to_end["lumiwork_s"] > 0
     assert decode["identical"] and decode["pack_identical"] and decode["vectors"] == 700
     assert "| 600 |" in result.stdout
+
+
+def run_benchmark(script: str, *arguments: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *arguments],
+                            capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_concurrency_benchmark_on_a_small_project(tmp_path, siddhartha_path):
+    output = tmp_path / "concurrency.json"
+    result = run_benchmark("concurrency.py", "--docs", "400", "--clients", "4", "--processes", "1",
+                           "--seconds", "2", "--json", str(output), "--text", str(siddhartha_path))
+    numbers = json.loads(output.read_text())
+    assert "| idle |" in result.stdout and "| recalculating |" in result.stdout
+    for phase in ("idle", "recalculating"):
+        assert numbers[phase]["all"]["errors"] == 0 and numbers[phase]["all"]["requests"] > 0
+    assert numbers["setup"]["job_under_load_success"] is True
+
+
+def test_counting_benchmark_finds_the_same_counts_in_process_and_on_dask(tmp_path, siddhartha_path):
+    output = tmp_path / "counting.json"
+    result = run_benchmark("counting.py", "--sizes", "3000", "--json", str(output),
+                           "--text", str(siddhartha_path))
+    numbers = json.loads(output.read_text())
+    modes = {run["mode"]: run for run in numbers["results"]}
+    assert set(modes) == {"process", "dask"}
+    assert modes["process"]["fingerprint"] == modes["dask"]["fingerprint"]
+    assert "| 3,000 |" in result.stdout
