@@ -161,7 +161,10 @@ class ProcessBuilder:
 def start_child(fd: int) -> subprocess.Popen:
     """A fresh interpreter running `child_entry` on the connection `fd`, importing
     this same lumiwork (the one whose folder is put first on its path)."""
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    root = Path(__file__).resolve().parents[2]
+    # From a checkout, its folder goes first; an installed lumiwork is found as
+    # usual (its site-packages first on the path would shadow the standard library).
+    first = str(root) if (root / "pyproject.toml").is_file() else None
+    path = os.pathsep.join(p for p in (first, os.environ.get("PYTHONPATH")) if p)
     return subprocess.Popen([sys.executable, "-c", CHILD_COMMAND, str(fd)], pass_fds=(fd,),
                             stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
