@@ -4,6 +4,7 @@ and then return ``(frame, matrix)``, the matrix's rows aligned with the frame's.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from json import loads as json_loads
@@ -326,13 +327,18 @@ class DocVectors(NamedTuple):
     matrix: np.ndarray
 
 
+# Pages requested ahead of the one being decoded: two keep both of a 2-core
+# server's reading threads busy while the client decodes.
+PAGES_AHEAD = 2
+
+
 def doc_vectors(project: LuminosoClient, page_size: int = MAX_PAGE) -> DocVectors:
     """Every document's id and vector: `matrix` is (documents, 150) float64, row i
     the vector of `ids[i]`, bit-identical to `pack64.unpack64` of what the server
     sent; a document added since the last recalculation has a row of NaN.
 
     Pages through the standard `GET docs/` with `doc_fields=["_id", "vector"]`
-    (so it works on any v4 server), requesting the next page while it reads and
+    (so it works on any v4 server), requesting the next two pages while it reads and
     decodes the current one into a matrix sized from the project's document count.
     """
     if not 1 <= page_size <= MAX_PAGE:
@@ -342,12 +348,13 @@ def doc_vectors(project: LuminosoClient, page_size: int = MAX_PAGE) -> DocVector
         return project.get_bytes("docs", doc_fields=_ID_AND_VECTOR, limit=page_size, offset=offset)
 
     ids: list[str] = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=1 + PAGES_AHEAD) as pool:
         rows = _Rows(pool.submit(_document_count, project))
-        pending = pool.submit(fetch, 0)
+        ahead = deque(pool.submit(fetch, page * page_size) for page in range(PAGES_AHEAD))
         while True:
-            body = pending.result()
-            pending = pool.submit(fetch, len(ids) + page_size)  # most likely needed: ask now
+            body = ahead.popleft().result()
+            # most likely needed: ask now, so the server renders it while this page decodes
+            ahead.append(pool.submit(fetch, len(ids) + PAGES_AHEAD * page_size))
             page_ids, matrix = _read_page(body, rows.slot)
             ids += page_ids
             rows.add(matrix)
