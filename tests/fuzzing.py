@@ -9,11 +9,13 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 
 FAIL_FAST = os.environ.get("LUMIWORK_FUZZ_FAIL_FAST") == "1"
 SEED = os.environ.get("LUMIWORK_FUZZ_SEED")  # explore other sequences; default: derandomized
@@ -115,6 +117,25 @@ class LogCollector(logging.Handler):
 
 
 @dataclass
+class Request:
+    """One fuzzed request, as sent (`template` names the endpoint it aims at)."""
+
+    method: str
+    template: str
+    path: str
+    query: list
+    body_kind: str
+    body: bytes | None
+    content_type: str | None
+    auth: str
+
+    def describe(self) -> str:
+        body = None if self.body is None else self.body[:200]
+        return (f"{self.method} {self.path[:200]} query={self.query!r:.300} body[{self.body_kind}, "
+                f"{self.content_type}]={body!r} auth={self.auth}")
+
+
+@dataclass
 class Tally:
     sent: int = 0
     statuses: collections.Counter = field(default_factory=collections.Counter)
@@ -158,3 +179,33 @@ def assert_clean(tally: Tally, examples: int) -> None:
             f"{kind} x{count}: {method} {template}: {example}"
             for (method, template, kind), (count, example) in sorted(tally.violations.items())),
             pytrace=False)
+
+
+def send_once_more(fx: Any, send: Callable[[Any, Request], requests.Response], request: Request,
+                   tally: Tally) -> requests.Response | None:
+    """`send(fx, request)`, sent again on a fresh session if the connection was
+    closed (uvicorn closes a keep-alive connection after an unhandled exception, a
+    500 counted already). None, with the violation tallied, if it got no answer."""
+    try:
+        try:
+            return send(fx, request)
+        except requests.ConnectionError:
+            fx.session = requests.Session()
+            return send(fx, request)
+    except requests.RequestException as exc:
+        tally.sent += 1
+        tally.violate(request, "no answer", f"{type(exc).__name__}: {exc}", [])
+        fx.session = requests.Session()
+        return None
+
+
+def check_nothing_changed(db: sqlite3.Connection, state: dict, request: Request,
+                          response: requests.Response, tally: Tally, logs: list[str]) -> None:
+    """A 4xx must leave the stored data as it was: compare the fingerprint with the
+    one after the previous request (`state["fingerprint"]`), then keep the new one."""
+    after = fingerprint(db)
+    if response.status_code >= 400 and after != state["fingerprint"]:
+        changed = changed_tables(state["fingerprint"], after)
+        tally.violate(request, "4xx changed data", f"status {response.status_code} "
+                      f"{response.text[:160]!r} but tables {changed} changed", logs)
+    state["fingerprint"] = after

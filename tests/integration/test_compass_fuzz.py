@@ -42,12 +42,14 @@ from fuzzing import (
     SEED,
     LogCollector,
     RawJSON,
+    Request,
     Tally,
     assert_clean,
-    changed_tables,
+    check_nothing_changed,
     encode,
     fingerprint,
     report,
+    send_once_more,
     to_json,
     urlencode,
 )
@@ -360,23 +362,6 @@ def good_item(template: str):
     return st.fixed_dictionaries(fields, optional=optional)
 
 
-@dataclass
-class Request:
-    method: str
-    template: str
-    path: str
-    query: list
-    body_kind: str
-    body: bytes | None
-    content_type: str | None
-    auth: str
-
-    def describe(self) -> str:
-        body = None if self.body is None else self.body[:200]
-        return (f"{self.method} {self.path[:200]} query={self.query!r:.300} body[{self.body_kind}, "
-                f"{self.content_type}]={body!r} auth={self.auth}")
-
-
 @st.composite
 def requests_(draw, fx: Fixture):
     """One request, most of them wrong in one way only (`focus`)."""
@@ -556,16 +541,8 @@ def test_fuzz_every_compass_endpoint(cfuzz):
     @given(request=requests_(fx))
     def one_request(request: Request):
         seen_logs = len(fx.logs.records)
-        try:
-            try:
-                response = send(fx, request)
-            except requests.ConnectionError:
-                fx.session = requests.Session()
-                response = send(fx, request)
-        except requests.RequestException as exc:
-            tally.sent += 1
-            tally.violate(request, "no answer", f"{type(exc).__name__}: {exc}", [])
-            fx.session = requests.Session()
+        response = send_once_more(fx, send, request, tally)
+        if response is None:
             return
         tally.sent += 1
         tally.statuses[response.status_code] += 1
@@ -580,12 +557,7 @@ def test_fuzz_every_compass_endpoint(cfuzz):
             tally.violate(request, "5xx" if response.status_code >= 500 else "convention", problem, new_logs)
         elif new_logs:
             tally.violate(request, "logged error", f"status {response.status_code}", new_logs)
-        after = fingerprint(db)
-        if response.status_code >= 400 and after != state["fingerprint"]:
-            changed = changed_tables(state["fingerprint"], after)
-            tally.violate(request, "4xx changed data", f"status {response.status_code} "
-                          f"{response.text[:160]!r} but tables {changed} changed", new_logs)
-        state["fingerprint"] = after
+        check_nothing_changed(db, state, request, response, tally, new_logs)
 
     try:
         one_request()

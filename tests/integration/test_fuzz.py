@@ -42,12 +42,14 @@ from fuzzing import (
     SEED,
     LogCollector,
     RawJSON,
+    Request,
     Tally,
     assert_clean,
-    changed_tables,
+    check_nothing_changed,
     encode,
     fingerprint,
     report,
+    send_once_more,
     to_json,
     urlencode,
 )
@@ -283,23 +285,6 @@ GOOD_DOC = st.fixed_dictionaries({"text": st.sampled_from([
     optional={"title": st.just("fine"), "subsets": st.just(["water"]), "date": st.just(1.7e9)})
 
 
-@dataclass
-class Request:
-    method: str
-    template: str
-    path: str
-    query: list
-    body_kind: str
-    body: bytes | None
-    content_type: str | None
-    auth: str
-
-    def describe(self) -> str:
-        body = None if self.body is None else self.body[:160]
-        return (f"{self.method} {self.path[:200]} query={self.query!r:.300} body[{self.body_kind}, "
-                f"{self.content_type}]={body!r} auth={self.auth}")
-
-
 @st.composite
 def requests_(draw, fx: Fixture):
     """One request. Most requests are wrong in one way only (`focus`), so that a
@@ -422,22 +407,8 @@ def test_fuzz_every_endpoint(fuzz):
     @given(request=requests_(fx))
     def one_request(request: Request):
         seen_logs = len(fx.logs.records)
-        try:
-            response = send(fx, request)
-        except requests.ConnectionError:
-            # uvicorn closes a keep-alive connection after an unhandled exception (a 500
-            # counted already); the next request may meet the closed socket: send it again
-            fx.session = requests.Session()
-            try:
-                response = send(fx, request)
-            except requests.RequestException as exc:
-                tally.sent += 1
-                tally.violate(request, "no answer", f"{type(exc).__name__}: {exc}", [])
-                fx.session = requests.Session()
-                return
-        except requests.RequestException as exc:
-            tally.sent += 1
-            tally.violate(request, "no answer", f"{type(exc).__name__}: {exc}", [])
+        response = send_once_more(fx, send, request, tally)
+        if response is None:
             return
         tally.sent += 1
         tally.statuses[response.status_code] += 1
@@ -452,13 +423,7 @@ def test_fuzz_every_endpoint(fuzz):
             job = response.json().get("result")
             if isinstance(job, int):
                 fx.wait_for_job(job)
-        after = fingerprint(db)
-        if response.status_code >= 400 and after != state["fingerprint"]:
-            changed = changed_tables(state["fingerprint"], after)
-            tally.violate(request, "4xx changed data",
-                          f"status {response.status_code} "
-                          f"{response.text[:160]!r} but tables {changed} changed", new_logs)
-        state["fingerprint"] = after
+        check_nothing_changed(db, state, request, response, tally, new_logs)
 
     try:
         one_request()
