@@ -174,6 +174,10 @@ class Recalculator:
         self._queue.put((project_id, job_id))
         return job_id
 
+    def prepare(self) -> None:
+        """Get the next build's process ready (see ProcessBuilder.prepare)."""
+        self.builder.prepare()
+
     def stop(self, timeout: float = 15) -> None:
         """Stop the running build (its job is recorded as interrupted) and wait
         up to `timeout` s for the worker thread to end."""
@@ -203,7 +207,8 @@ class Recalculator:
         order = BuildOrder(db_path=str(self.store.db_path), project_id=project_id, language=language,
                            model_path=str(model_path),
                            background_dir=(str(provider.data_dir) if provider and background is not None
-                                           and language == "en" else None))
+                                           and language == "en" else None),
+                           environment=BuildOrder.settings())
 
         def progress(stage: str) -> None:
             try:

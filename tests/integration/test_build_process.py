@@ -8,7 +8,7 @@ import time
 import psutil
 import pytest
 
-from lumiwork.client import LuminosoClient
+from lumiwork.client import LuminosoClient, LuminosoError
 from lumiwork.datasets import siddhartha
 from lumiwork.server import EmbeddedServer
 from lumiwork.server.store import Store
@@ -122,3 +122,32 @@ def test_stopping_the_server_stops_the_build(tmp_path, siddhartha_path):
         assert job["message"] == "interrupted: the server stopped during this job"
     finally:
         store.close()
+
+
+def test_new_documents_ready_a_build_process_that_the_next_recalculation_uses(built, monkeypatch):
+    server, project, _ = built
+    builder = server.api.recalculator.builder
+    project.upload("docs", [{"text": "The ferryman listened to the river once more."}])
+    spare = psutil.Process(wait_until(lambda: builder.spare_pid))
+    wait_until(lambda: spare.nice() >= 10)  # waiting at the build's priority
+    # A setting changed after the spare started reaches the build: this one fails it.
+    monkeypatch.setenv("LUMIWORK_COUNTING", "abacus")
+    with pytest.raises(LuminosoError, match="the recalculation failed"):
+        project.wait_for(project.post("docs/recalculate"), interval=0.1)
+    assert not psutil.pid_exists(spare.pid)  # it took the order, failed it, and ended
+    assert builder.spare_pid is None
+    monkeypatch.delenv("LUMIWORK_COUNTING")
+    project.upload("docs", [{"text": "Siddhartha smiled at the water."}])
+    spare = psutil.Process(wait_until(lambda: builder.spare_pid))
+    assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
+    assert builder.last_report.pid == spare.pid
+
+
+def test_stopping_the_server_ends_the_waiting_build_process(tmp_path):
+    with EmbeddedServer(tmp_path / "data", token_file=tmp_path / "tokens.json", password="spare pw") as server:
+        account = LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}/",
+                                         token=server.token)
+        project = account.change_path(account.post("", name="spare")["project_id"])
+        project.upload("docs", [{"text": "A document, so that a build process gets ready."}])
+        spare = psutil.Process(wait_until(lambda: server.api.recalculator.builder.spare_pid))
+    assert not psutil.pid_exists(spare.pid)
