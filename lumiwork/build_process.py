@@ -68,14 +68,22 @@ def read_project_docs(db_path: Path, project_id: str) -> list[dict]:
     """A project's documents as the build needs them (``_id``, ``text``,
     ``subsets``), through a read-only connection of this process: it never takes
     the server's lock or writes. SQLite picks the two fields out of each stored
-    body: at 100,000 documents 0.15 s, against 0.3-0.45 s to parse whole bodies."""
+    body: at 100,000 documents 0.2 s, against 0.4 s to parse whole bodies."""
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"
     db = sqlite3.connect(uri, uri=True, isolation_level=None)
     try:
         rows = db.execute("SELECT doc_id, json_extract(body, '$.text'), json_extract(body, '$.subsets') "
                           "FROM docs WHERE project_id = ? ORDER BY seq", (project_id,))
-        return [{"_id": doc_id, "text": text, "subsets": json.loads(subsets) if subsets else []}
-                for doc_id, text, subsets in rows]
+        # Documents share a few subset lists: each distinct one is parsed once.
+        parsed: dict[str | None, tuple] = {None: ()}
+
+        def subsets_of(raw: str | None) -> tuple:
+            found = parsed.get(raw)
+            if found is None:
+                found = parsed[raw] = tuple(json.loads(raw))
+            return found
+
+        return [{"_id": doc_id, "text": text, "subsets": subsets_of(subsets)} for doc_id, text, subsets in rows]
     finally:
         db.close()
 

@@ -5,6 +5,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lumiwork.datasets import siddhartha
 from lumiwork.engine import build_model, counting, space
@@ -72,6 +74,25 @@ def test_nul_characters_and_wordless_documents_are_ordinary_text():
     counted = counting.count_corpus(texts, chunk_docs=2)
     np.testing.assert_array_equal(counted.doc_lengths, [3, 0, 0, 3, 2])
     assert "river|en" in counted.terms and counted.doc_terms.shape[0] == 5
+
+
+# Letters, apostrophes (straight and curly), separators and the characters around them.
+WORDISH = st.text(alphabet="abZ'’\x00 _9.-\néü", max_size=60)
+
+
+@given(st.lists(WORDISH, max_size=8))
+def test_finding_words_equals_the_word_pattern(texts):
+    joined = counting.join_texts(texts)
+    assert counting.find_words(joined) == counting._WORDS_AND_SEPARATORS.findall(joined)
+    ascii_only = counting.join_texts([text.replace("’", "'").replace("é", "e").replace("ü", "u")
+                                      for text in texts])
+    assert counting.find_words(ascii_only) == counting._WORDS_AND_SEPARATORS.findall(ascii_only)
+
+
+def test_finding_words_in_the_corpus_equals_the_word_pattern(texts):
+    joined = counting.join_texts(texts)
+    assert joined.isascii()  # so this is the fast path
+    assert counting.find_words(joined) == counting._WORDS_AND_SEPARATORS.findall(joined)
 
 
 def test_a_corpus_without_words_is_a_build_error():
