@@ -75,9 +75,11 @@ def read_project_docs(db_path: Path, project_id: str) -> list[dict]:
         rows = db.execute("SELECT doc_id, json_extract(body, '$.text'), json_extract(body, '$.subsets') "
                           "FROM docs WHERE project_id = ? ORDER BY seq", (project_id,))
         # Documents share a few subset lists: each distinct one is parsed once.
-        parsed: dict[str | None, tuple] = {None: ()}
+        parsed: dict[str, tuple] = {}
 
         def subsets_of(raw: str | None) -> tuple:
+            if raw is None:
+                return ()
             found = parsed.get(raw)
             if found is None:
                 found = parsed[raw] = tuple(json.loads(raw))
