@@ -34,9 +34,11 @@ def serve_password(flag: str | None, data_dir: Path) -> str | None:
 def cmd_serve(args) -> int:
     from .engine.model import counting_choice
     from .server import default_data_dir, serve
+    from .server.builder import build_timeout
 
-    try:  # a wrong LUMIWORK_COUNTING stops the start, rather than failing every recalculation
+    try:  # a wrong setting stops the start, rather than failing every recalculation
         counting_choice()
+        build_timeout()
     except ValueError as exc:
         print(f"lumiwork: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -50,6 +51,30 @@ class BuildReport:
 
 
 STOPPED = "interrupted: the server stopped during this job"
+TIMEOUT_SETTING = "LUMIWORK_BUILD_TIMEOUT"
+# Seconds a build may take before it is stopped: a 1M-document build takes
+# about a minute here, so an hour means something hangs (a dask scheduler that
+# stopped answering), and the recalculations queued behind it should go on.
+DEFAULT_TIMEOUT = 3600.0
+
+
+def build_timeout() -> float:
+    """$LUMIWORK_BUILD_TIMEOUT in seconds, or the default; ValueError names a bad value."""
+    raw = os.environ.get(TIMEOUT_SETTING, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{TIMEOUT_SETTING} must be a number of seconds above 0, not {raw!r}")
+    return seconds
+
+
+def timeout_message(seconds: float) -> str:
+    return (f"the recalculation took longer than {seconds:g} s ({TIMEOUT_SETTING}) and was stopped; "
+            "the previous model keeps answering")
 
 
 class BuildFailed(Exception):
@@ -121,7 +146,12 @@ class ProcessBuilder:
 
     def build(self, order: BuildOrder, progress: Callable[[str], None]) -> BuildReport:
         """Run `order` in a child; call `progress` with each stage; raise BuildFailed
-        with the user's message unless the model file was written."""
+        with the user's message unless the model file was written (within
+        `build_timeout()` seconds)."""
+        try:
+            timeout = build_timeout()
+        except ValueError as exc:
+            raise BuildFailed(str(exc)) from None
         with self._lock:
             if self._stopping:
                 raise BuildFailed(STOPPED)
@@ -138,9 +168,14 @@ class ProcessBuilder:
             self._process = child.process
         process, connection = child.process, child.connection
         outcome: tuple | None = None
+        deadline = time.monotonic() + timeout
         try:
             connection.send(order)
             while outcome is None:
+                if not connection.poll(max(0.0, deadline - time.monotonic())):
+                    process.kill()
+                    outcome = ("failed", timeout_message(timeout))
+                    break
                 message = connection.recv()
                 if message[0] == "stage":
                     progress(message[1])

@@ -151,3 +151,33 @@ def test_stopping_the_server_ends_the_waiting_build_process(tmp_path):
         project.upload("docs", [{"text": "A document, so that a build process gets ready."}])
         spare = psutil.Process(wait_until(lambda: server.api.recalculator.builder.spare_pid))
     assert not psutil.pid_exists(spare.pid)
+
+
+def test_a_build_past_its_time_limit_is_stopped_and_the_previous_model_answers(built, monkeypatch):
+    server, project, _ = built
+    before = project.get("terms/search", text="river", limit=5)
+    monkeypatch.setenv("LUMIWORK_BUILD_TIMEOUT", "1.5")
+    job_id = project.post("docs/recalculate")
+    child = running_child(server)
+    wait_until(lambda: child.nice() >= 10)
+    child.suspend()  # a build that hangs
+    job = wait_until(lambda: (status := project.get(f"jobs/id/{job_id}"))["stop_time"] and status, seconds=30)
+    assert job["success"] is False
+    assert job["message"] == ("the recalculation took longer than 1.5 s (LUMIWORK_BUILD_TIMEOUT) and was "
+                              "stopped; the previous model keeps answering")
+    assert not psutil.pid_exists(child.pid)
+    assert project.get("terms/search", text="river", limit=5) == before
+    monkeypatch.delenv("LUMIWORK_BUILD_TIMEOUT")
+    assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "inf", "nan"])
+def test_a_wrong_time_limit_is_named_and_serve_refuses_to_start(value, monkeypatch, capsys):
+    from lumiwork.cli import main
+    from lumiwork.server.builder import build_timeout
+
+    monkeypatch.setenv("LUMIWORK_BUILD_TIMEOUT", value)
+    with pytest.raises(ValueError, match=f"LUMIWORK_BUILD_TIMEOUT must be a number of seconds above 0, not '{value}'"):
+        build_timeout()
+    assert main(["serve", "--port", "0"]) == 2
+    assert "LUMIWORK_BUILD_TIMEOUT" in capsys.readouterr().err
