@@ -396,9 +396,13 @@ class _Rows:
         self.rows += len(matrix)
 
     def matrix(self) -> np.ndarray:
-        if self.whole is not None and all(block.base is self.whole for block in self.blocks):
+        # The empty page that shows the end was decoded into no slot: it must not
+        # send a whole project's rows through a copy (120 MB at 100,000 documents,
+        # a fresh allocation that took 10 ms and at times 100-270 ms of page faults).
+        blocks = [block for block in self.blocks if len(block)]
+        if self.whole is not None and blocks and all(block.base is self.whole for block in blocks):
             return self.whole[:self.rows]
-        blocks = [block for block in self.blocks if len(block)] or self.blocks[:1]
+        blocks = blocks or self.blocks[:1]
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 

@@ -78,8 +78,11 @@ def unpack_buffer(buffer: bytes, offset: int, stride: int, rows: int, width: int
     decoded = np.empty((rows, width // 3), dtype=np.float64) if out is None else out
     if decoded.shape != (rows, width // 3) or decoded.dtype != np.float64:
         raise ValueError(f"out must be a float64 array of shape {(rows, width // 3)}")
-    # A byte after the last string, so every entry can be read as a 4-byte word.
-    digits = bytes(buffer).translate(_TRANSLATION) + b"\0"
+    digits = bytes(buffer).translate(_TRANSLATION)
+    # Every entry is read as a 4-byte word, so a byte must follow the last string:
+    # in an answer one always does (its closing quote); otherwise add one (a copy).
+    if rows and offset + (rows - 1) * stride + width >= len(digits):
+        digits += b"\0"
     for start in range(0, rows, _BLOCK_ROWS):
         block_rows = min(_BLOCK_ROWS, rows - start)
         if not _decode(digits, offset + start * stride, stride, block_rows, width,

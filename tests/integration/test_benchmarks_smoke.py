@@ -37,6 +37,7 @@ def test_vector_benchmark_command_on_a_small_project(tmp_path, siddhartha_path):
     (end_to_end,), (decode,) = numbers["end_to_end"], numbers["decode"]
     assert end_to_end["identical"] and end_to_end["shape"] == [600, 150]
     assert end_to_end["official_s"] > 0 and end_to_end["lumiwork_s"] > 0
+    assert end_to_end["lumiwork_median_s"] >= end_to_end["lumiwork_s"] and end_to_end["median_speedup"] > 0
     assert decode["identical"] and decode["pack_identical"] and decode["vectors"] == 700
     assert "| 600 |" in result.stdout
 

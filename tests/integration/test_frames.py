@@ -206,6 +206,42 @@ def test_doc_vectors_equal_the_official_client_with_unpack64(demo_project, offic
     assert fast_ids == slow_ids == expected_ids[7:307] and fast.tobytes() == slow.tobytes()
 
 
+def _rows(count):
+    from concurrent.futures import Future
+
+    hint: Future = Future()
+    hint.set_result(count)
+    return frames._Rows(hint)
+
+
+def _add_page(rows, values):
+    page = np.asarray(values, dtype=np.float64)
+    slot = rows.slot(*page.shape) if len(page) else None
+    if slot is not None:
+        slot[...] = page
+        page = slot
+    rows.add(page)
+
+
+def test_doc_vectors_pages_land_in_one_matrix_without_a_copy():
+    # Full pages then the empty page that shows the end: the rows stay where they
+    # were decoded (the empty page used to send all of them through np.concatenate).
+    rows = _rows(4)
+    for values in ([[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]], np.empty((0, 3))):
+        _add_page(rows, values)
+    matrix = rows.matrix()
+    assert matrix.base is rows.whole and matrix.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
+    # a count hint that turned out too small: the pages are joined, all of them kept
+    rows = _rows(2)
+    for values in ([[1, 2], [3, 4]], [[5, 6]], np.empty((0, 2))):
+        _add_page(rows, values)
+    assert rows.matrix().tolist() == [[1, 2], [3, 4], [5, 6]]
+    # an empty project: one empty page, an empty matrix of its width
+    rows = _rows(0)
+    _add_page(rows, np.empty((0, 150)))
+    assert rows.matrix().shape == (0, 150)
+
+
 def test_the_vector_fields_render_as_the_full_records_do(demo_project):
     fast = demo_project.get("docs", doc_fields=["_id", "vector"], limit=50, offset=3)
     full = demo_project.get("docs", doc_fields=["_id", "vector", "title"], limit=50, offset=3)

@@ -104,11 +104,13 @@ def test_mixed_lengths_decode_each_and_refuse_a_matrix(rows):
 
 
 @settings(max_examples=200, deadline=None)
-@given(matrix=matrices(), gap=st.binary(min_size=0, max_size=5), head=st.binary(max_size=4))
-def test_unpack_buffer_reads_strings_inside_other_bytes(matrix, gap, head):
+@given(matrix=matrices(), gap=st.binary(min_size=0, max_size=5), head=st.binary(max_size=4),
+       tail=st.sampled_from([b"", b'"', b"\xff"]))
+def test_unpack_buffer_reads_strings_inside_other_bytes(matrix, gap, head, tail):
     packed = [pack64.pack64(row) for row in matrix.astype(np.float64) / 2 ** 30]
     width = len(packed[0])
-    buffer = head + gap.join(s.encode("ascii") for s in packed) + b'"'
+    # the last string may end the buffer, or be followed by any byte
+    buffer = head + gap.join(s.encode("ascii") for s in packed) + tail
     decoded = vectors.unpack_buffer(buffer, len(head), width + len(gap), len(packed), width)
     assert decoded.tobytes() == np.stack([pack64.unpack64(s) for s in packed]).tobytes()
 
