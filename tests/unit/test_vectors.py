@@ -1,4 +1,6 @@
 """Bulk pack64 is bit-identical to the pack64 package, row by row."""
+import re
+
 import numpy as np
 import pack64
 import pytest
@@ -128,3 +130,107 @@ def test_invalid_characters_anywhere_are_refused():
                     vectors.unpack_buffer(buffer, 0, len(good) + 2, 2, len(good))
     with pytest.raises(ValueError):  # a separator's worth of shift: one short, one long
         vectors.unpack_many([good[:-3], good + "AAA"])
+
+
+# ---- the compiled decoder: every byte, every position, block boundaries ---------------------
+
+NOT_PACK64 = [chr(b) for b in range(128) if b not in vectors.CHARS] + ["é", "\u20ac", "\U0001f600"]
+
+
+def test_every_byte_is_classified_like_the_package():
+    """Each of the 256 byte values in each position of a one-entry vector: decoded
+    as pack64.unpack64 decodes it, or refused where it refuses."""
+    for byte in range(256):
+        for position in range(4):
+            raw = bytearray(b"ZgAB")
+            raw[position] = byte
+            raw = bytes(raw)
+            try:
+                expected = pack64.unpack64(raw)
+            except (ValueError, IndexError):
+                with pytest.raises(ValueError, match="Cannot decode"):
+                    vectors.unpack_many([b"ZAAA", raw])
+                with pytest.raises(ValueError):
+                    vectors.unpack_buffer(b"ZAAA" + raw, 0, 4, 2, 4)
+                continue
+            assert vectors.unpack_many([raw]).tobytes() == expected.tobytes()
+            assert vectors.unpack_buffer(b"x" + raw, 1, 4, 1, 4).tobytes() == expected.tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrix=matrices(max_dims=6), data=st.data())
+def test_a_bad_character_anywhere_is_named(matrix, data):
+    packed = [pack64.pack64(row) for row in matrix.astype(np.float64) / 2 ** 30]
+    row = data.draw(st.integers(0, len(packed) - 1))
+    position = data.draw(st.integers(0, len(packed[row]) - 1))
+    bad = data.draw(st.sampled_from(NOT_PACK64))
+    broken = list(packed)
+    broken[row] = packed[row][:position] + bad + packed[row][position + 1:]
+    with pytest.raises(ValueError, match="Cannot decode string " + re.escape(repr(broken[row]))):
+        vectors.unpack_many(broken)
+    if len(bad.encode("utf-8")) == 1:
+        encoded = [s.encode("ascii") for s in broken]
+        with pytest.raises(ValueError, match="Cannot decode"):
+            vectors.unpack_many(encoded)
+        width = len(packed[0])
+        with pytest.raises(ValueError):
+            vectors.unpack_buffer(b"".join(s + b'"' for s in encoded), 0, width + 1, len(packed), width)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lengths=st.lists(st.integers(0, 6), min_size=2, max_size=8), data=st.data())
+def test_different_lengths_are_refused_even_when_they_add_up(lengths, data):
+    """Strings of 1 + 3k characters with different k, including one short and one
+    long by the same amount (the joined length is then right)."""
+    if len(set(lengths)) == 1:
+        lengths = [lengths[0] + 1, *lengths[1:-1], lengths[-1] + 2]
+    packed = [pack64.pack64(np.arange(k, dtype=np.float64)) for k in lengths]
+    with pytest.raises(ValueError, match="different lengths"):
+        vectors.unpack_many(packed)
+    shift = data.draw(st.integers(1, 3))
+    same = [packed[0], packed[0][:-3 * shift] if len(packed[0]) > 3 * shift else packed[0] + "AAA",
+            packed[0] + "A" * 3 * shift]
+    if len(set(map(len, same))) > 1:
+        with pytest.raises(ValueError, match="different lengths"):
+            vectors.unpack_many(same)
+
+
+@pytest.mark.parametrize("block_chars", [1, 50, 1 << 18])
+def test_many_blocks_and_a_bad_string_in_a_later_one(monkeypatch, block_chars):
+    monkeypatch.setattr(vectors, "_BLOCK_CHARS", block_chars)
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((1500, 7)) * rng.uniform(1e-5, 1e5, (1500, 1))
+    packed = vectors.pack_many(matrix)
+    expected = np.stack([pack64.unpack64(s) for s in packed])
+    assert vectors.unpack_many(packed).tobytes() == expected.tobytes()
+    assert vectors.unpack_many(iter(packed)).tobytes() == expected.tobytes()
+    assert vectors.unpack_many(packed[:1]).tobytes() == expected[:1].tobytes()
+    broken = list(packed)
+    broken[1234] = broken[1234][:5] + "=" + broken[1234][6:]
+    with pytest.raises(ValueError, match=re.escape(repr(broken[1234]))):
+        vectors.unpack_many(broken)
+    broken[345] = broken[345][:7] + "\u20ac" + broken[345][8:]  # an earlier block too: the first is named
+    with pytest.raises(ValueError, match=re.escape(repr(broken[345]))):
+        vectors.unpack_many(broken)
+    with pytest.raises(ValueError, match="different lengths"):
+        vectors.unpack_many(packed[:1400] + [packed[1400] + "AAA"] + packed[1401:])
+    with pytest.raises(TypeError):
+        vectors.unpack_many(packed[:1300] + [None] + packed[1301:])
+
+
+def test_empty_inputs_and_other_buffers():
+    assert vectors.unpack_many([]).shape == (0, 0)
+    assert vectors.unpack_many(["A", "A"]).shape == (2, 0)
+    assert vectors.unpack_buffer(b"", 0, 4, 0, 4).shape == (0, 1)
+    packed = vectors.pack_many(np.arange(12.0).reshape(3, 4) - 5)
+    expected = np.stack([pack64.unpack64(s) for s in packed])
+    raw = ("[" + ",".join(packed) + "]").encode("ascii")
+    width = len(packed[0])
+    for buffer in (raw, bytearray(raw), memoryview(raw)):
+        assert vectors.unpack_buffer(buffer, 1, width + 1, 3, width).tobytes() == expected.tobytes()
+    out = np.zeros((4, 3)).T  # not C-contiguous: filled all the same
+    assert not out.flags.c_contiguous
+    assert vectors.unpack_buffer(raw, 1, width + 1, 3, width, out=out) is out
+    assert out.tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="do not fit"):
+        vectors.unpack_buffer(raw, 1, width + 1, 4, width)
