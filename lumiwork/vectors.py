@@ -30,6 +30,7 @@ numba is a dependency, and one decoder is one thing to keep bit-identical.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import cast
 
@@ -44,6 +45,7 @@ _BLOCK_ROWS = 512
 # cache and their memory is reused: joins of 2048 rows of 451 characters
 # instead of 512 took 37 ms instead of 5 at 100k, their memory page-faulted anew.
 _BLOCK_CHARS = 1 << 18
+_DIGIT_OF = {char: digit for digit, char in enumerate(CHARS)}
 # digit -> character for pack_many, the separator digit -> separator.
 _ENCODING = bytes(CHARS + _SEPARATOR.encode("ascii") + b"\0" * (256 - 65))
 # Smallest magnitude that needs biased exponent 1 (see the pack64 package).
@@ -141,7 +143,20 @@ def _first_problem(strings: list, width: int) -> str:
 
 
 def unpack(string: str | bytes) -> np.ndarray:
-    return unpack_many([string])[0]
+    """One vector, like `pack64.unpack64`. Decoded without the compiled kernel:
+    for one vector numba's start (~0.3 s per process) would cost a thousand
+    times the decode, e.g. in a server answering its first `vector=` search."""
+    raw = string if isinstance(string, bytes) else string.encode("ascii", errors="replace")
+    try:
+        digits = [_DIGIT_OF[char] for char in raw]
+    except KeyError:
+        raise ValueError(f"Cannot decode string {string!r}") from None
+    if len(digits) % 3 != 1:
+        raise ValueError(f"Cannot decode string {string!r}")
+    triples = np.array(digits[1:], dtype=np.int32).reshape(-1, 3)
+    values = (triples[:, 0] << 12) | (triples[:, 1] << 6) | triples[:, 2]
+    values -= (values >> 17) << 18  # 18-bit two's complement
+    return values * math.ldexp(1.0, digits[0] - 40)  # exact, as in the kernel
 
 
 def pack_many(matrix) -> list[str]:

@@ -91,6 +91,8 @@ def test_pack_and_unpack_many_are_the_package_row_by_row(matrix):
     assert decoded.dtype == looped.dtype and decoded.shape == looped.shape
     assert decoded.tobytes() == looped.tobytes()  # bit for bit, signed zeros included
     assert vectors.unpack_many([s.encode("ascii") for s in expected]).tobytes() == looped.tobytes()
+    for string, row in zip(expected, looped):  # one at a time: the path without the kernel
+        assert vectors.unpack(string).tobytes() == row.tobytes()
 
 
 @settings(max_examples=200, deadline=None)
@@ -150,10 +152,13 @@ def test_every_byte_is_classified_like_the_package():
             except (ValueError, IndexError):
                 with pytest.raises(ValueError, match="Cannot decode"):
                     vectors.unpack_many([b"ZAAA", raw])
+                with pytest.raises(ValueError, match="Cannot decode"):
+                    vectors.unpack(raw)
                 with pytest.raises(ValueError):
                     vectors.unpack_buffer(b"ZAAA" + raw, 0, 4, 2, 4)
                 continue
             assert vectors.unpack_many([raw]).tobytes() == expected.tobytes()
+            assert vectors.unpack(raw).tobytes() == vectors.unpack(raw.decode()).tobytes() == expected.tobytes()
             assert vectors.unpack_buffer(b"x" + raw, 1, 4, 1, 4).tobytes() == expected.tobytes()
 
 
@@ -168,6 +173,8 @@ def test_a_bad_character_anywhere_is_named(matrix, data):
     broken[row] = packed[row][:position] + bad + packed[row][position + 1:]
     with pytest.raises(ValueError, match="Cannot decode string " + re.escape(repr(broken[row]))):
         vectors.unpack_many(broken)
+    with pytest.raises(ValueError, match="Cannot decode string " + re.escape(repr(broken[row]))):
+        vectors.unpack(broken[row])
     if len(bad.encode("utf-8")) == 1:
         encoded = [s.encode("ascii") for s in broken]
         with pytest.raises(ValueError, match="Cannot decode"):
