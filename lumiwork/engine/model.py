@@ -56,11 +56,17 @@ class Model:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
         self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
         self.subset_index = {name: i for i, name in enumerate(self.subset_names)}
+        # Lookups for token_terms: single words by lemma, phrases by their lemmas
+        # (tried only from a lemma that starts one).
+        self.words: dict[str, int] = {}
         self.phrases: dict[tuple, int] = {}
         for i, term in enumerate(self.terms):
             lemmas = tuple(untag(term))
             if len(lemmas) > 1:
                 self.phrases[lemmas] = i
+            else:
+                self.words[lemmas[0]] = i
+        self.phrase_starts = {lemmas[0] for lemmas in self.phrases}
         self.top_order = np.argsort(-self.scores, kind="stable")
         self.term_docs = self.doc_terms.tocsc()
         self._memo: OrderedDict = OrderedDict()
@@ -99,16 +105,18 @@ class Model:
 
     def token_terms(self, tokens: Sequence[Token]) -> list[tuple[int, int, int]]:
         found = []
-        for i, token in enumerate(tokens):
-            if not token.is_stopword:
-                index = self.term_index.get(f"{token.lemma}|{self.language}")
+        lemmas = [token.lemma for token in tokens]
+        for i, (_, lemma, start, end, is_stopword) in enumerate(tokens):
+            if not is_stopword:
+                index = self.words.get(lemma)
                 if index is not None:
-                    found.append((index, token.start, token.end))
-            for n in (2, 3):
-                if i + n <= len(tokens):
-                    index = self.phrases.get(tuple(t.lemma for t in tokens[i:i + n]))
-                    if index is not None:
-                        found.append((index, token.start, tokens[i + n - 1].end))
+                    found.append((index, start, end))
+            if lemma in self.phrase_starts:
+                for n in (2, 3):
+                    if i + n <= len(tokens):
+                        index = self.phrases.get(tuple(lemmas[i:i + n]))
+                        if index is not None:
+                            found.append((index, start, tokens[i + n - 1].end))
         return found
 
     def vector_for_terms(self, term_indices) -> np.ndarray:

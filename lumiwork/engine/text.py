@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import simplemma
 import wordfreq
@@ -58,12 +58,15 @@ def stopwords(language: str = LANGUAGE) -> frozenset[str]:
 WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
-_lemma_cache: dict[tuple[str, str], str] = {}
+# language -> word -> lemma
+_lemma_caches: dict[str, dict[str, str]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a text: its surface form, lemma and character span."""
+class Token(NamedTuple):
+    """One word of a text: its surface form, lemma and character span.
+
+    A named tuple: a search tokenizes every document it answers with, and
+    this is made about three times faster than a frozen dataclass."""
 
     surface: str
     lemma: str
@@ -78,10 +81,10 @@ def lemmatize(word: str, language: str = LANGUAGE) -> str:
     simplemma guesses lemmas of words it does not know ("thinking" -> "thinke");
     a guess that is no word of the language is dropped in favour of the word itself.
     """
-    lemma = _lemma_cache.get((word, language))
+    cache = _lemma_caches.setdefault(language, {})
+    lemma = cache.get(word)
     if lemma is None:
-        lemma = _lemma(word, language)
-        _lemma_cache[(word, language)] = lemma
+        lemma = cache[word] = _lemma(word, language)
     return lemma
 
 
@@ -117,10 +120,12 @@ def known_words(language: str = LANGUAGE) -> dict[str, float]:
 def tokenize(text: str, language: str = LANGUAGE) -> list[Token]:
     """Split text into word tokens with lemmas and character spans."""
     stop = stopwords(language)
+    known = _lemma_caches.setdefault(language, {})
     tokens = []
     for match in WORD_PATTERN.finditer(text):
-        lemma = lemmatize(match.group(), language)
-        tokens.append(Token(match.group(), lemma, match.start(), match.end(), lemma in stop))
+        word = match.group()
+        lemma = known.get(word) or lemmatize(word, language)
+        tokens.append(Token(word, lemma, *match.span(), lemma in stop))
     return tokens
 
 
