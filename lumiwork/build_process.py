@@ -96,7 +96,7 @@ def child_entry() -> None:
 
     The server starts this process before it is needed (a spare, see
     server/builder.py), so the interpreter's start, the engine's imports and
-    the English word lists (together about 0.8 s at nice 10) are paid while it
+    the English word lists (together about 0.9 s of CPU at nice 10) are paid while it
     waits, not while a user waits for a recalculation.
     """
     lower_priority(BUILD_NICENESS)  # first: the imports below are a second of CPU

@@ -119,7 +119,7 @@ class ProcessBuilder:
     `prepare` starts the next build's child ahead of time (the server calls it
     when documents arrive, as a recalculation usually follows); it waits, its
     imports done, for the order: that takes ~0.8 s off the recalculation
-    (benchmarks/RESULTS.md). A waiting spare holds ~150 MB. Each child builds
+    (benchmarks/RESULTS.md). A waiting spare holds ~190 MB. Each child builds
     once and exits, so no build inherits another's memory.
     """
 
