@@ -1,6 +1,7 @@
 """Compass writes under pressure, over HTTP: POST messages/ with replace=true
 replaces exactly the messages matching when the new ones are stored (also while
-other requests write), and a rejected request changes nothing."""
+other requests write), a rejected request changes nothing, and every endpoint
+that takes a list refuses more than the per-request count before storing any."""
 import threading
 from datetime import datetime
 
@@ -8,6 +9,7 @@ import pytest
 import requests
 
 from lumiwork.server import EmbeddedServer
+from lumiwork.server.http import LIMITS
 
 ADMIN, PASSWORD = "writes@example.com", "compass writes password"
 DAY_ONE, DAY_TWO = "2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00"
@@ -154,3 +156,49 @@ def test_two_replaces_at_once_leave_one_of_them(server, session, project, monkey
     assert [answers[name].status_code for name in ("First", "Second")] == [201, 201]
     found = texts(session, project)
     assert len(found) == 3 and len({text.split()[0] for text in found}) == 1, found
+
+
+# ---- the per-request count -------------------------------------------------------------------
+
+MOST = LIMITS["documents per upload"]
+TOO_MANY = MOST + 1
+
+
+def test_too_many_documents_are_refused_and_none_stored(session, project):
+    answer = session.post(project + "documents/", json=[{"text": "A document."}] * TOO_MANY, timeout=120)
+    assert answer.status_code == 413
+    assert f"At most {MOST:,} documents per request" in answer.json()["detail"]
+    assert session.get(project + "documents/", timeout=30).json()["count"] == 0
+
+
+def test_too_many_messages_are_refused_and_none_stored(session, project):
+    before = seed(session, project)
+    for path, query in (("messages/", ""), ("messages/", "?replace=true"), ("classify/", "")):
+        answer = session.post(project + path + query, json=[{"text": "A message.", "timestamp": DAY_TWO}] * TOO_MANY,
+                              timeout=120)
+        assert answer.status_code == 413, (path, answer.text[:200])
+        assert f"At most {MOST:,} messages per request" in answer.json()["detail"]
+    assert texts(session, project) == before
+
+
+def test_too_many_texts_to_test_a_classifier_are_refused(session, project):
+    created = session.post(project + "classifiers/", json={
+        "name": "nature", "type": "topic_based", "status": "active",
+        "info": {"topics": [{"title": "water", "info": "river OR water"}]}}, timeout=30)
+    assert created.status_code == 201, created.text
+    answer = session.post(f"{project}classifiers/{created.json()['id']}/test/",
+                          json=[{"text": "The river.", "label": "water"}] * TOO_MANY, timeout=120)
+    assert answer.status_code == 413
+    assert f"At most {MOST:,} texts per request" in answer.json()["detail"]
+
+
+def test_the_count_limit_itself_is_allowed(session, project, monkeypatch):
+    """Exactly the limit is fine (checked with a small limit: the check reads LIMITS
+    at each request, and the server runs in this process)."""
+    monkeypatch.setitem(LIMITS, "documents per upload", 5)
+    answer = session.post(project + "documents/", json=[{"text": f"Document {i}."} for i in range(5)], timeout=30)
+    assert answer.status_code == 201 and answer.json()["count"] == 5
+    answer = session.post(project + "documents/", json=[{"text": f"Document {i}."} for i in range(6)], timeout=30)
+    assert answer.status_code == 413 and answer.json() == {
+        "detail": "At most 5 documents per request (6 sent): send them in several requests."}
+    assert session.get(project + "documents/", timeout=30).json()["count"] == 5

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
-from ..http import LIMITS
 from .http import (
     Answer,
     CompassCall,
     CompassError,
     FieldErrors,
     boolean_field,
+    bulk_items,
     compass_endpoint,
     iso,
     not_found,
@@ -48,9 +48,7 @@ def message_record(call: CompassCall, message: dict, topics: list[dict] | None =
 def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list[dict]:
     """The messages of a request, validated completely before any is stored: one
     JSON object, a JSON list of them, or form fields."""
-    items = call.body if isinstance(call.body, list) else [call.params.values]
-    if len(items) > LIMITS["documents per upload"]:
-        raise CompassError(413, {"detail": f"At most {LIMITS['documents per upload']} messages per request."})
+    items = bulk_items(call, "messages")
     messages, all_errors = [], []
     for item in items:
         errors = FieldErrors()
