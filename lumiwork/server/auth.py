@@ -10,7 +10,7 @@ import secrets
 import string
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 PERMISSIONS = ("read", "write", "create", "account_manage")
@@ -87,6 +87,13 @@ def verify_login(password: str, stored: str | None) -> bool:
 
 LOGIN_ATTEMPTS = 10           # failed logins allowed per user name, and per address...
 LOGIN_WINDOW_SECONDS = 300.0  # ...within this many seconds
+# User names and addresses whose recent failures are remembered at once (about
+# 1 kB each with a full window, so ~20 MB at most). Past this, the name or address
+# that failed least recently is forgotten first. Every failure costs its sender an
+# scrypt hash (~25 ms of a core), and an address may fail LOGIN_ATTEMPTS times a
+# window: pushing out a name under attack takes thousands of failures from over a
+# thousand addresses, several minutes' work, to win another LOGIN_ATTEMPTS guesses.
+LOGIN_THROTTLE_KEYS = 20_000
 
 
 class LoginThrottle:
@@ -95,22 +102,34 @@ class LoginThrottle:
     After `limit` failures within `window` seconds, further attempts for that
     user or from that address are refused (HTTP 429) until the oldest failure
     leaves the window, even with the right password.
+
+    Memory stays bounded whatever names clients send: a name or address is kept
+    as a 16-byte digest (a login may name a user in 100,000 characters), with at
+    most `limit` failure times, for at most `window` seconds after its last
+    failure, and at most `max_keys` of them are kept at all.
     """
 
     def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, max_keys: int = LOGIN_THROTTLE_KEYS):
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self.max_keys = max_keys
+        # Ordered by each key's last failure, oldest first: expired keys are at the front.
+        self._failures: OrderedDict[bytes, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many user names and addresses have failures remembered."""
+        with self._lock:
+            return len(self._failures)
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds to wait before trying again (0: go ahead)."""
         now = self.clock()
         wait = 0.0
         with self._lock:
-            for key in (f"user:{username}", f"addr:{address}"):
+            for key in (_user_key(username), _address_key(address)):
                 failures = self._prune(key, now)
                 if len(failures) >= self.limit:
                     wait = max(wait, failures[0] + self.window - now)
@@ -119,17 +138,43 @@ class LoginThrottle:
     def failed(self, username: str, address: str) -> None:
         now = self.clock()
         with self._lock:
-            for key in (f"user:{username}", f"addr:{address}"):
-                self._failures.setdefault(key, deque()).append(now)
+            self._forget_expired(now)
+            for key in (_user_key(username), _address_key(address)):
+                # Only the newest `limit` failures decide when the key may try again.
+                self._failures.setdefault(key, deque(maxlen=self.limit)).append(now)
+                self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
 
     def succeeded(self, username: str) -> None:
         with self._lock:
-            self._failures.pop(f"user:{username}", None)
+            self._failures.pop(_user_key(username), None)
 
-    def _prune(self, key: str, now: float) -> deque[float]:
+    def _prune(self, key: bytes, now: float) -> deque[float]:
         failures = self._failures.get(key, deque())
         while failures and failures[0] <= now - self.window:
             failures.popleft()
         if not failures:
             self._failures.pop(key, None)
         return failures
+
+    def _forget_expired(self, now: float) -> None:
+        """Drop the keys whose last failure has left the window (all at the front)."""
+        while self._failures:
+            oldest = next(iter(self._failures.values()))
+            if oldest and oldest[-1] > now - self.window:
+                return
+            self._failures.popitem(last=False)
+
+
+def _user_key(username: str) -> bytes:
+    return _digest("user", username)
+
+
+def _address_key(address: str) -> bytes:
+    return _digest("addr", address)
+
+
+def _digest(kind: str, value: str) -> bytes:
+    # surrogatepass: a name is hashed as sent, whatever it holds
+    return hashlib.blake2b(f"{kind}:{value}".encode("utf-8", "surrogatepass"), digest_size=16).digest()

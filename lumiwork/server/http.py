@@ -541,10 +541,25 @@ class Meter:
     def record(self, account_id: str, kind: str) -> None:
         period = time.strftime("%Y-%m", time.gmtime())
         kinds = (kind,) if kind == "failed" else (kind, "billable")
+        keys = [(account_id, period, name) for name in kinds]
         with self._lock:
-            for name in kinds:
-                key = (account_id, period, name)
+            counted_before = all(key in self._pending for key in keys)
+        # `account_id` is whatever the request's path names. The store drops the counts
+        # of accounts that do not exist when it flushes, but while flushes fail (a full
+        # disk) made-up names would pile up here without end: only real accounts are
+        # counted (one look-up per account and flush).
+        if not counted_before and not self._account_exists(account_id):
+            return
+        with self._lock:
+            for key in keys:
                 self._pending[key] = self._pending.get(key, 0) + 1
+
+    def _account_exists(self, account_id: str) -> bool:
+        try:
+            return self.store.account(account_id) is not None
+        except Exception:  # bookkeeping must never fail the request it counts
+            log.warning("could not check account %r for usage counting", account_id[:100], exc_info=True)
+            return False
 
     def pending(self, account_id: str, period: str) -> dict[str, int]:
         with self._lock:

@@ -57,3 +57,56 @@ def test_derived_tokens_depend_on_id_and_secret():
     assert one.startswith("abc.") and one == auth.derived_token(b"k" * 32, "abc")
     assert one != auth.derived_token(b"j" * 32, "abc")
     assert one != auth.derived_token(b"k" * 32, "abd")
+
+
+def test_throttle_memory_is_bounded_under_many_distinct_names():
+    clock = FakeClock()
+    throttle = auth.LoginThrottle(limit=3, window=60, clock=clock, max_keys=100)
+    for i in range(5_000):  # a user name and an address per failure: 10,000 keys offered
+        throttle.failed(f"made-up-{i}@example.com", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}")
+        assert len(throttle) <= 100
+    assert len(throttle) == 100
+
+
+def test_throttle_forgets_names_whose_failures_left_the_window():
+    clock = FakeClock()
+    throttle = auth.LoginThrottle(limit=3, window=60, clock=clock)
+    for i in range(500):
+        throttle.failed(f"made-up-{i}", "1.2.3.4")
+    assert len(throttle) == 501
+    clock.now += 61
+    throttle.failed("late", "5.6.7.8")  # any failure sweeps out the expired ones
+    assert len(throttle) == 2
+
+
+def test_throttle_still_refuses_a_name_under_attack_amid_many_others():
+    clock = FakeClock()
+    throttle = auth.LoginThrottle(limit=10, window=300, clock=clock, max_keys=1_000)
+    for _ in range(10):
+        throttle.failed("victim", "6.6.6.6")
+    for i in range(400):  # 800 other keys: below the cap, nothing of the victim's is lost
+        clock.now += 0.1
+        throttle.failed(f"noise-{i}", f"10.0.{i // 256}.{i % 256}")
+    assert throttle.retry_after("victim", "7.7.7.7") > 200
+    assert throttle.retry_after("someone", "6.6.6.6") > 200
+    # A long name costs no more memory than a short one, and is throttled like one.
+    long_name = "x" * 100_000
+    for _ in range(10):
+        throttle.failed(long_name, "8.8.8.8")
+    assert throttle.retry_after(long_name, "9.9.9.9") > 0
+
+
+def test_concurrent_failures_beyond_the_limit_keep_the_sliding_window():
+    clock = FakeClock()
+    throttle = auth.LoginThrottle(limit=3, window=60, clock=clock)
+    for second in range(6):  # six failures that all passed the check before any was recorded
+        clock.now = 1000.0 + second
+        throttle.failed("u", "a")
+    # Throttled until the third newest (1003) leaves the window, in one wait (not
+    # in steps, one for each older failure).
+    clock.now = 1010.0
+    assert throttle.retry_after("u", "b") == 53
+    clock.now = 1062.5
+    assert throttle.retry_after("u", "b") == 1
+    clock.now = 1063.0
+    assert throttle.retry_after("u", "b") == 0

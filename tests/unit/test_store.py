@@ -114,6 +114,28 @@ def test_usage_of_unknown_accounts_is_not_recorded(store):
     assert store.usage("madeup00", 2026, 11) == {}
 
 
+def test_the_meter_holds_no_counts_for_made_up_accounts(store, monkeypatch):
+    """Made-up account names in request paths must not pile up in memory while
+    the counts cannot be written (a full disk makes every flush fail)."""
+    from lumiwork.server.http import Meter
+
+    account = store.create_account("acct")
+    meter = Meter(store)
+
+    def disk_full(counts):
+        raise StorageFull("database or disk is full")
+
+    monkeypatch.setattr(store, "add_usage", disk_full)
+    for i in range(1_000):
+        meter.record(f"madeup{i:04d}", "regular")
+        meter.record(account, "regular")
+    meter.record(account, "failed")
+    meter.flush()  # fails, and keeps the real account's counts for later
+    period = next(iter(meter._pending))[1]
+    assert meter.pending(account, period) == {"regular": 1_000, "billable": 1_000, "failed": 1}
+    assert len(meter._pending) == 3
+
+
 def test_long_lived_tokens_are_derived_and_stored_hashed(store):
     account = store.create_account("acct")
     store.create_user("u@example.com", "password one", account)

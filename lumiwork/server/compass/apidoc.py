@@ -2,6 +2,7 @@
 each choice made where Luminoso's Compass documents were vague or disagreed."""
 from __future__ import annotations
 
+from ..http import LIMITS
 from .work import ASSIGN_THRESHOLD, CONFIG_DEFAULTS
 
 DOCUMENTATION = """\
@@ -17,6 +18,12 @@ permission and not-found errors. Parameters: GET/DELETE in the query string;
 POST/PUT as a JSON body or form fields. Times are ISO 8601 or seconds since 1970;
 answers give ISO 8601 in UTC. Users, accounts and passwords are shared with the
 API v4 at /api/v4/.
+
+Endpoints that take one object or a list (documents/, classify/, messages/,
+classifiers/<id>/test/) take at most {bulk} items a request: more is a 413
+{"detail": ...} with nothing stored. Every item is checked before any is
+stored: if one is invalid, nothing is, and the 400 holds the field errors of
+each item (a list of dicts, one per item, when a list was sent).
 
 Authentication: POST login/ (username, password) gives the user's one token,
 valid for two weeks ("Authorization: Token <token>"); logging in again returns
@@ -130,5 +137,5 @@ assoc_* keys, partition_min_lifetime and labels_for_clustering are stored and
 shown but do not change anything yet (the space is rebuilt on each classifier
 build when the project's texts changed).
 {config}
-""".replace("{assign}", str(ASSIGN_THRESHOLD)).replace(
+""".replace("{assign}", str(ASSIGN_THRESHOLD)).replace("{bulk}", f"{LIMITS['documents per upload']:,}").replace(
     "{config}", "\n".join(f"{key:<32} {value}" for key, value in CONFIG_DEFAULTS.items()))

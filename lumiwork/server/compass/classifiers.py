@@ -16,6 +16,7 @@ from .http import (
     CompassError,
     FieldErrors,
     boolean_field,
+    bulk_items,
     compass_endpoint,
     iso,
     json_field,
@@ -250,7 +251,7 @@ def rebuild_classifier(call: CompassCall) -> dict:
 def test_classifier(call: CompassCall) -> dict:
     """Accuracy on labelled texts, and every message with its topics ranked."""
     record = get_classifier(call, "readwrite")
-    items = call.body if isinstance(call.body, list) else [call.params.values]
+    items = bulk_items(call, "texts")
     texts, labels, all_errors = [], [], []
     for item in items:
         errors = FieldErrors()

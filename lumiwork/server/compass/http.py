@@ -21,7 +21,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..http import ApiError, Incoming, Params, check_text, dumps_json, loads_strict, parse_body, path_integer, read_body
+from ..http import (
+    LIMITS,
+    ApiError,
+    Incoming,
+    Params,
+    check_text,
+    dumps_json,
+    loads_strict,
+    parse_body,
+    path_integer,
+    read_body,
+)
 from ..store import StorageFull
 
 if TYPE_CHECKING:
@@ -147,6 +158,19 @@ class CompassCall:
 
 
 # ---- field parsing ---------------------------------------------------------------------------
+
+def bulk_items(call: CompassCall, what: str) -> list:
+    """The items of a request that takes one object or a list of them (a JSON list,
+    else the one object's fields). More than LIMITS["documents per upload"] is a
+    413 before any item is looked at, so nothing is stored or computed: the same
+    cap as API v4's uploads, for every Compass endpoint that takes a list."""
+    items = call.body if isinstance(call.body, list) else [call.params.values]
+    most = LIMITS["documents per upload"]
+    if len(items) > most:
+        raise CompassError(413, {"detail": f"At most {most:,} {what} per request ({len(items):,} sent): "
+                                           "send them in several requests."})
+    return items
+
 
 def text_field(errors: FieldErrors, values: dict, name: str, required: bool = False,
                limit: str = "any other parameter", choices: tuple[str, ...] | None = None,

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
-from ..http import LIMITS
 from .http import (
     Answer,
     CompassCall,
     CompassError,
     FieldErrors,
     boolean_field,
+    bulk_items,
     compass_endpoint,
     iso,
     not_found,
@@ -48,9 +48,7 @@ def message_record(call: CompassCall, message: dict, topics: list[dict] | None =
 def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list[dict]:
     """The messages of a request, validated completely before any is stored: one
     JSON object, a JSON list of them, or form fields."""
-    items = call.body if isinstance(call.body, list) else [call.params.values]
-    if len(items) > LIMITS["documents per upload"]:
-        raise CompassError(413, {"detail": f"At most {LIMITS['documents per upload']} messages per request."})
+    items = bulk_items(call, "messages")
     messages, all_errors = [], []
     for item in items:
         errors = FieldErrors()
@@ -107,19 +105,19 @@ def message_filters(call: CompassCall) -> dict[str, Any]:
 
 def add_messages(call: CompassCall) -> Answer:
     """Store, classify and assign messages; with replace=true, the messages matching
-    the query's filters are replaced by these (in one transaction). Posting may
-    start a clustering, which runs in the background."""
+    the query's filters are replaced by these. Which messages match is decided in
+    the transaction that stores the new ones (not before classifying them, which
+    takes a while): a message another request stores meanwhile is replaced too
+    when it matches. Posting may start a clustering, which runs in the background."""
     project = get_project(call, "readwrite")
     if project["status"] != "active":
         raise CompassError(400, {"detail": "The project is inactive: it does not process new messages."})
     messages = _incoming(call, project, require_timestamp=True)
     replace = boolean_field(FieldErrors(), dict(call.params.query_pairs), "replace")
-    replaced = []
-    if replace:
-        replaced = [m["id"] for m in call.compass.store.messages(project["project_id"], columns="id",
-                                                                 **message_filters(call))]
+    # The filters are checked before any work: a bad one is a 400 with nothing changed.
+    replace_matching = message_filters(call) if replace else None
     _classified(call, project, messages, assign=True)
-    ids = call.compass.store.add_messages(project["project_id"], messages, replace_ids=replaced)
+    ids = call.compass.store.add_messages(project["project_id"], messages, replace_matching=replace_matching)
     if call.compass.work.clustering_due(project["project_id"]):
         call.compass.work.submit_clustering(project["project_id"])
     blocking = blocking_topics(call, project["project_id"])

@@ -5,7 +5,17 @@ from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
 from .access import readable_accounts, require_level
-from .http import Answer, CompassCall, CompassError, FieldErrors, compass_endpoint, iso, not_found, text_field
+from .http import (
+    Answer,
+    CompassCall,
+    CompassError,
+    FieldErrors,
+    bulk_items,
+    compass_endpoint,
+    iso,
+    not_found,
+    text_field,
+)
 
 STATUSES = ("active", "inactive")
 
@@ -96,7 +106,7 @@ def add_documents(call: CompassCall) -> Answer:
     """One document object, or a list of them: all are checked before any is
     stored. label and dataset may also come in the query string, for all."""
     project = get_project(call, "readwrite")
-    items = call.body if isinstance(call.body, list) else [call.params.values]
+    items = bulk_items(call, "documents")
     defaults = {"label": call.params.query_value("label"), "dataset": call.params.query_value("dataset")}
     documents, all_errors = [], []
     for item in items:

@@ -34,5 +34,6 @@ class CompassService:
 
     def forget_project(self, project_id: str) -> None:
         self.store.delete_project(project_id)
+        self.work.forget_project(project_id)
         for path in self.models_dir.glob(f"{project_id}-*"):
             path.unlink(missing_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from .. import auth
@@ -222,14 +221,18 @@ class CompassStore:
             db.execute("DELETE FROM compass_classifier_topics WHERE id = ?", (topic_id,))
 
     # ---- messages -------------------------------------------------------------------------
-    def add_messages(self, project_id: str, messages: list[dict], replace_ids: Sequence[int] = ()) -> list[int]:
-        """Store messages (and count them as API usage) in one transaction; with
-        `replace_ids`, those messages are deleted in the same transaction."""
+    def add_messages(self, project_id: str, messages: list[dict],
+                     replace_matching: dict[str, Any] | None = None) -> list[int]:
+        """Store messages (and count them as API usage) in one transaction. With
+        `replace_matching` (filters as `messages()` takes them), the project's
+        messages that match those filters are deleted first, in the same
+        transaction: the messages replaced are exactly those matching when the new
+        ones are stored, whatever other requests stored or deleted meanwhile."""
         ids = []
         with self.store.transaction() as db:
-            for message_id in replace_ids:
-                db.execute("DELETE FROM compass_messages WHERE project_id = ? AND id = ?",
-                           (project_id, message_id))
+            if replace_matching is not None:
+                where, params = _message_filter(project_id, **replace_matching)
+                db.execute(f"DELETE FROM compass_messages WHERE {where}", params)
             for message in messages:
                 cursor = db.execute(
                     "INSERT INTO compass_messages (project_id, text, language, source_id, timestamp, info, "
@@ -247,15 +250,9 @@ class CompassStore:
     def messages(self, project_id: str, earliest: float | None = None, latest: float | None = None,
                  older_than_id: int | None = None, newer_than_id: int | None = None,
                  cluster_topic: int | None = None, columns: str = "*") -> list[dict]:
-        sql = f"SELECT {columns} FROM compass_messages WHERE project_id = ?"
-        params: list[Any] = [project_id]
-        for clause, value in (("timestamp >= ?", earliest), ("timestamp <= ?", latest),
-                              ("id < ?", older_than_id), ("id > ?", newer_than_id),
-                              ("cluster_topic = ?", cluster_topic)):
-            if value is not None:
-                sql += f" AND {clause}"
-                params.append(value)
-        return [dict(r) for r in self.store.query(sql + " ORDER BY id DESC", params)]
+        where, params = _message_filter(project_id, earliest, latest, older_than_id, newer_than_id, cluster_topic)
+        return [dict(r) for r in self.store.query(f"SELECT {columns} FROM compass_messages WHERE {where} "
+                                                  "ORDER BY id DESC", params)]
 
     def message(self, project_id: str, message_id: int) -> dict | None:
         return _row(self.store.one("SELECT * FROM compass_messages WHERE project_id = ? AND id = ?",
@@ -399,6 +396,22 @@ class CompassStore:
                 sql += f" AND {clause}"
                 params.append(value)
         return [dict(r) for r in self.store.query(sql + " ORDER BY day, source", params)]
+
+
+def _message_filter(project_id: str, earliest: float | None = None, latest: float | None = None,
+                    older_than_id: int | None = None, newer_than_id: int | None = None,
+                    cluster_topic: int | None = None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) selecting a project's messages by
+    the message filters: one definition for listing them and for replacing them."""
+    where = "project_id = ?"
+    params: list[Any] = [project_id]
+    for clause, value in (("timestamp >= ?", earliest), ("timestamp <= ?", latest),
+                          ("id < ?", older_than_id), ("id > ?", newer_than_id),
+                          ("cluster_topic = ?", cluster_topic)):
+        if value is not None:
+            where += f" AND {clause}"
+            params.append(value)
+    return where, params
 
 
 def _classifier(row) -> dict | None:

@@ -13,10 +13,11 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -62,7 +63,43 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 SPACE_MAX_TEXTS = 100_000
 # A message at least this close to a topic is one of its central messages.
 ASSIGN_THRESHOLD = 0.3
-MODEL_CACHE = 8
+# What is kept in memory, each the most recently used first. Every entry can be
+# made again from the store or the models folder, so the caps trade speed for
+# memory only; without them each project, classifier and space ever used stayed.
+MODEL_CACHE = 8          # semantic spaces, the largest objects here
+CLASSIFIER_CACHE = 64    # classifiers ready to classify (a project uses a handful)
+CALIBRATION_CACHE = 256  # topic-score calibrations, one per space (two numbers each)
+COLUMN_CACHE = 8         # projects' message columns for stats (3.2 MB per 100,000 messages)
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+
+
+class LruCache(Generic[Key, Value]):
+    """A mapping that keeps its `capacity` most recently used entries. Not
+    locked: callers hold their own lock around each use."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._entries: OrderedDict[Key, Value] = OrderedDict()
+
+    def get(self, key: Key) -> Value | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: Key, value: Value) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: Key) -> None:
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class CompassWork:
@@ -72,12 +109,16 @@ class CompassWork:
         self.store = store
         self.models_dir = models_dir
         self.background = background
-        self._models: OrderedDict[str, Model] = OrderedDict()
-        self._classifiers: dict[tuple[int, float], Any] = {}
-        self._calibrations: dict[str, Calibration] = {}
-        self._columns: dict[str, tuple[int, np.ndarray]] = {}
+        self._models: LruCache[str, Model] = LruCache(MODEL_CACHE)
+        # classifier id -> (the record's last_update, the classifier): one version per classifier
+        self._classifiers: LruCache[int, tuple[float, Any]] = LruCache(CLASSIFIER_CACHE)
+        self._calibrations: LruCache[str, Calibration] = LruCache(CALIBRATION_CACHE)
+        # project id -> (its messages_version, the columns)
+        self._columns: LruCache[str, tuple[int, np.ndarray]] = LruCache(COLUMN_CACHE)
         self._lock = threading.RLock()
-        self._project_locks: dict[str, threading.Lock] = {}
+        # A project's lock lives while some thread holds or waits for it, and no longer:
+        # one lock per project ever seen would stay for good.
+        self._project_locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="lumiwork-compass", daemon=True)
         self._thread.start()
@@ -89,13 +130,16 @@ class CompassWork:
     # ---- spaces -----------------------------------------------------------------------------
     def _project_lock(self, project_id: str) -> threading.Lock:
         with self._lock:
-            return self._project_locks.setdefault(project_id, threading.Lock())
+            lock = self._project_locks.get(project_id)
+            if lock is None:
+                lock = self._project_locks[project_id] = threading.Lock()
+            return lock
 
     def model(self, model_file: str) -> Model:
         with self._lock:
-            if model_file in self._models:
-                self._models.move_to_end(model_file)
-                return self._models[model_file]
+            cached = self._models.get(model_file)
+        if cached is not None:
+            return cached
         model = Model.load(self.models_dir / model_file)
         if model.background_key:
             model.attach_background(self.background.get())
@@ -104,10 +148,13 @@ class CompassWork:
 
     def _remember(self, model_file: str, model: Model) -> None:
         with self._lock:
-            self._models[model_file] = model
-            self._models.move_to_end(model_file)
-            while len(self._models) > MODEL_CACHE:
-                self._models.popitem(last=False)
+            self._models.put(model_file, model)
+
+    def forget_project(self, project_id: str) -> None:
+        """Drop what is kept in memory for a deleted project (its spaces, keyed by
+        file, age out of their cache)."""
+        with self._lock:
+            self._columns.pop(project_id)
 
     def space(self, project_id: str, extra_texts: Sequence[str] = (), rebuild: bool = False) -> tuple[str, Model]:
         """(model file, model) of the project's current space, built first if there is
@@ -231,12 +278,12 @@ class CompassWork:
 
     def classifier(self, record: dict):
         """The engine classifier of a ready record (cached per version)."""
-        key = (record["id"], record["last_update"])
         with self._lock:
-            if key not in self._classifiers:
-                self._classifiers = {k: v for k, v in self._classifiers.items() if k[0] != record["id"]}
-                self._classifiers[key] = classifier_from_data(record["state"]["data"])
-            return self._classifiers[key]
+            cached = self._classifiers.get(record["id"])
+            if cached is None or cached[0] != record["last_update"]:
+                cached = (record["last_update"], classifier_from_data(record["state"]["data"]))
+                self._classifiers.put(record["id"], cached)
+            return cached[1]
 
     # ---- classifying --------------------------------------------------------------------------
     def process(self, project_id: str, texts: list[str], language: str, assign: bool) -> list[dict]:
@@ -351,7 +398,7 @@ class CompassWork:
         if calibration is None:
             calibration = calibrate(model)
             with self._lock:
-                self._calibrations[model_file] = calibration
+                self._calibrations.put(model_file, calibration)
         classifier = TopicClassifier([{"title": "topic", "info": expression}], calibration, threshold)
         messages = prepare(model, [m["text"] for m in recent])
         by_operand = classifier.operand_scores(model, messages) if recent else np.zeros((0, 0))
@@ -380,7 +427,7 @@ class CompassWork:
         columns = np.array([(t, s, w, np.nan if c is None else c) for t, s, w, c in rows],
                            dtype=np.float64).reshape(-1, 4)
         with self._lock:
-            self._columns[project_id] = (version, columns)
+            self._columns.put(project_id, (version, columns))
         return columns
 
     def topic_vector(self, model: Model, topic: dict) -> np.ndarray:
