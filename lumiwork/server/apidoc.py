@@ -54,7 +54,8 @@ hold a lone surrogate or a control character (document text may hold tabs and
 newlines). A request body may be at most $max_body MB (413 TOO_LARGE). The
 largest accepted values, in characters (counts for subsets and documents):
 400 TOO_LONG for a parameter; in an upload, 400 BAD_DOCUMENTS with the
-document's status naming the field; 413 for too many documents.
+document's status naming the field; 413 for too many documents (or texts
+sent to docs/vectors/).
 $limits
 A full disk answers 507 STORAGE_FULL, with nothing of the request stored;
 reads keep working.

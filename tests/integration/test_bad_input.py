@@ -114,6 +114,18 @@ def test_body_over_size_limit(tmp_path):
         assert listed == []
 
 
+def test_too_many_texts_to_vectorize_are_refused(server, small_project, monkeypatch):
+    from lumiwork.server.http import LIMITS
+
+    monkeypatch.setitem(LIMITS, "documents per upload", 3)
+    path = project_path(small_project) + "docs/vectors/"
+    texts = [{"text": f"river {i}"} for i in range(4)]
+    error = assert_error(raw(server, "POST", path, json=texts), 413, "TOO_LARGE")
+    assert "at most 3 texts" in error["message"]
+    answered = raw(server, "POST", path, json=texts[:3])
+    assert answered.status_code == 200 and len(answered.json()["result"]) == 3
+
+
 def test_search_before_any_recalculation(server, account_client):
     info = account_client.post("", name="never built")
     project = account_client.change_path(info["project_id"])

@@ -195,6 +195,8 @@ def doc_vectors(call: Call) -> list[dict]:
     model = get_model(call, project)
     if not isinstance(call.body, list):
         raise ApiError(400, "INVALID_BODY", "the body must be a JSON array of {\"text\": ...}")
+    if len(call.body) > LIMITS["documents per upload"]:  # as for an upload: the work grows with it
+        raise ApiError(413, "TOO_LARGE", f"at most {LIMITS['documents per upload']} texts per request")
     results = []
     for index, item in enumerate(call.body):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
