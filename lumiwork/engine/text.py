@@ -58,8 +58,11 @@ def stopwords(language: str = LANGUAGE) -> frozenset[str]:
 WORD_PATTERN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
-# language -> word -> lemma
+# language -> word -> lemma. Every distinct word any query sends lands here, so
+# a language's cache starts again past LEMMA_CACHE_WORDS (a million words, at most
+# ~200 MB; a million-document corpus has a few hundred thousand distinct words).
 _lemma_caches: dict[str, dict[str, str]] = {}
+LEMMA_CACHE_WORDS = 1_000_000
 
 
 class Token(NamedTuple):
@@ -84,6 +87,8 @@ def lemmatize(word: str, language: str = LANGUAGE) -> str:
     cache = _lemma_caches.setdefault(language, {})
     lemma = cache.get(word)
     if lemma is None:
+        if len(cache) >= LEMMA_CACHE_WORDS:
+            cache.clear()
         lemma = cache[word] = _lemma(word, language)
     return lemma
 

@@ -1,6 +1,7 @@
 """Tokenizing and lemmatizing by language."""
 import pytest
 
+from lumiwork.engine import text
 from lumiwork.engine.text import (
     SUPPORTED_LANGUAGES,
     UnsupportedLanguage,
@@ -46,3 +47,12 @@ def test_unsupported_language_names_the_supported_ones():
     assert check_language("pt") == "pt"
     with pytest.raises(UnsupportedLanguage, match=", ".join(SUPPORTED_LANGUAGES)):
         check_language("tlh")
+
+
+def test_the_lemma_cache_stays_bounded_whatever_words_arrive(monkeypatch):
+    monkeypatch.setattr(text, "LEMMA_CACHE_WORDS", 50)
+    made_up = [f"zorblax{'q' * i}ing" for i in range(500)]
+    for word in made_up:
+        text.lemmatize(word, "en")
+        assert len(text._lemma_caches["en"]) <= 50
+    assert text.lemmatize("rivers", "en") == "river"  # still right after starting again
