@@ -10,6 +10,7 @@ starts, run at the build's priority too.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import logging
@@ -90,6 +91,96 @@ def read_project_docs(db_path: Path, project_id: str) -> list[dict]:
         db.close()
 
 
+@dataclass(frozen=True)
+class Reserve:
+    """Sent to a waiting build process: have this much memory ready for the build."""
+
+    megabytes: int
+
+
+# How much memory to have ready for a build of N documents, and at most: a build's
+# peak at 100,000 documents was 0.7 GB, at 1M 3.0 GB.
+RESERVE_BYTES_PER_DOCUMENT = 6_400
+RESERVE_MAX_MEGABYTES = 2_000
+# Below this there is too little to gain.
+RESERVE_MIN_MEGABYTES = 64
+# A reserve nobody has used for this long goes back to the system.
+RESERVE_IDLE_SECONDS = 600
+_BLOCK_MEGABYTES = 16  # below glibc's largest mmap threshold: such blocks come from the heap
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt(3)
+
+
+def reserve_megabytes(documents: int) -> int:
+    """The reserve for a project of `documents` documents (0: none)."""
+    megabytes = min(documents * RESERVE_BYTES_PER_DOCUMENT >> 20, RESERVE_MAX_MEGABYTES)
+    return megabytes if megabytes >= RESERVE_MIN_MEGABYTES else 0
+
+
+class MemoryReserve:
+    """Heap memory touched in advance, which the build then reuses instead of
+    faulting in fresh pages (glibc only; elsewhere it does nothing).
+
+    A fresh process takes every page it allocates from the kernel, zeroed; at
+    100,000 documents that was 0.5-0.6 s of system time in a 3.5-4 s build. With
+    640 MB touched while the process waited, the same build spent 0.09 s there
+    and finished 0.4-0.55 s sooner (three runs each). glibc keeps freed heap
+    memory when told to (M_TRIM_THRESHOLD) and serves blocks below
+    M_MMAP_THRESHOLD (at most 32 MB) from the heap, so the build's many
+    sub-32 MB arrays land on pages already there.
+    """
+
+    def __init__(self) -> None:
+        self.megabytes = 0
+        self._libc = _glibc()
+        if self._libc is not None:
+            self._libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+            # (an int: the largest one, so a freed reserve of up to 2 GB stays)
+            self._libc.mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1)
+
+    def grow(self, megabytes: int) -> None:
+        """Touch heap memory until `megabytes` have been, then free it to the heap."""
+        if self._libc is None or megabytes <= self.megabytes:
+            return
+        import numpy as np
+
+        blocks = [np.ones((_BLOCK_MEGABYTES << 20) // 8) for _ in range(-(-megabytes // _BLOCK_MEGABYTES))]
+        del blocks
+        self.megabytes = megabytes
+
+    def release(self) -> None:
+        """Give the reserve back to the system (the process waited too long)."""
+        if self._libc is not None and self.megabytes:
+            self._libc.malloc_trim(0)
+            self.megabytes = 0
+
+
+def _glibc():
+    """glibc, if this process uses it (Linux, not musl)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+def wait_for_order(connection: Connection) -> BuildOrder | None:
+    """The build order, growing the memory reserve as Reserve messages ask; None
+    if the server closed the connection (it stopped, or wants no spare)."""
+    reserve = MemoryReserve()
+    try:
+        while True:
+            if not connection.poll(RESERVE_IDLE_SECONDS):
+                reserve.release()
+                continue
+            message = connection.recv()
+            if isinstance(message, Reserve):
+                reserve.grow(message.megabytes)
+            else:
+                return message
+    except (EOFError, OSError):
+        return None
+
+
 def child_entry() -> None:
     """`python -c "...; child_entry()" <fd> <server pid>`: get ready, then wait
     for one order on the connection and build it.
@@ -97,15 +188,15 @@ def child_entry() -> None:
     The server starts this process before it is needed (a spare, see
     server/builder.py), so the interpreter's start, the engine's imports and
     the English word lists (together about 0.9 s of CPU at nice 10) are paid while it
-    waits, not while a user waits for a recalculation.
+    waits, not while a user waits for a recalculation; so is touching the
+    memory the build will use (see MemoryReserve).
     """
     lower_priority(BUILD_NICENESS)  # first: the imports below are a second of CPU
     die_with_parent(int(sys.argv[2]))
     warm_up()
     connection = Connection(int(sys.argv[1]))
-    try:
-        order = connection.recv()
-    except (EOFError, OSError):  # the server stopped, or no longer wants a spare
+    order = wait_for_order(connection)
+    if order is None:
         return
     started = time.perf_counter()
     use_environment(order.environment)

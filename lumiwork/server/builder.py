@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .. import build_process
-from ..build_process import BuildOrder
+from ..build_process import BuildOrder, Reserve
 from .store import StorageFull
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class Child:
 
     process: subprocess.Popen
     connection: Connection
+    reserved_megabytes: int = 0  # memory the waiting process was asked to have ready
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -118,9 +119,11 @@ class ProcessBuilder:
 
     `prepare` starts the next build's child ahead of time (the server calls it
     when documents arrive, as a recalculation usually follows); it waits, its
-    imports done, for the order: that takes ~0.8 s off the recalculation
-    (benchmarks/RESULTS.md). A waiting spare holds ~190 MB. Each child builds
-    once and exits, so no build inherits another's memory.
+    imports done and the memory the build will use touched, for the order: that
+    takes ~0.8 s, and at 100,000 documents another ~0.5 s, off the recalculation
+    (benchmarks/RESULTS.md). A waiting spare holds ~190 MB plus that memory
+    (6.4 kB per document, at most 2 GB, given back after 10 idle minutes). Each
+    child builds once and exits, so no build inherits another's memory.
     """
 
     def __init__(self) -> None:
@@ -202,18 +205,27 @@ class ProcessBuilder:
         self.last_report = report
         return report
 
-    def prepare(self) -> None:
-        """Have the next build's process started and waiting, if it is not yet."""
+    def prepare(self, reserve_megabytes: int = 0) -> None:
+        """Have the next build's process started and waiting, if it is not yet,
+        with `reserve_megabytes` of memory ready (see build_process.MemoryReserve)."""
         with self._lock:
-            if self._stopping or (self._spare is not None and self._spare.alive()):
+            if self._stopping:
                 return
-            if self._spare is not None:
-                self._spare.connection.close()
-            try:
-                self._spare = start_child()
-            except OSError:  # no processes or memory to spare: the next build starts its own
-                self._spare = None
-                log.warning("could not start a spare build process", exc_info=True)
+            if self._spare is None or not self._spare.alive():
+                if self._spare is not None:
+                    self._spare.connection.close()
+                try:
+                    self._spare = start_child()
+                except OSError:  # no processes or memory to spare: the next build starts its own
+                    self._spare = None
+                    log.warning("could not start a spare build process", exc_info=True)
+                    return
+            if reserve_megabytes > self._spare.reserved_megabytes:
+                try:
+                    self._spare.connection.send(Reserve(reserve_megabytes))
+                except OSError:  # it just died: the next build starts its own
+                    return
+                self._spare.reserved_megabytes = reserve_megabytes
 
     def terminate(self, timeout: float = 10) -> None:
         """Refuse new builds, end the spare and stop the running build (the server

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from ..build_process import BuildOrder
+from ..build_process import BuildOrder, reserve_megabytes
 from ..engine import STAGES, Model, query
 from ..engine import background as background_space
 from .builder import BuildFailed, ProcessBuilder, failure_message
@@ -174,9 +174,10 @@ class Recalculator:
         self._queue.put((project_id, job_id))
         return job_id
 
-    def prepare(self) -> None:
-        """Get the next build's process ready (see ProcessBuilder.prepare)."""
-        self.builder.prepare()
+    def prepare(self, project_id: str) -> None:
+        """Get the next build's process ready for `project_id`, which has just
+        received documents (see ProcessBuilder.prepare)."""
+        self.builder.prepare(reserve_megabytes(self.store.document_count(project_id)))
 
     def stop(self, timeout: float = 15) -> None:
         """Stop the running build (its job is recorded as interrupted) and wait

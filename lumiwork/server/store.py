@@ -436,6 +436,12 @@ class Store:
                            "ORDER BY subset", (project_id,))
         return {r["subset"]: r["count"] for r in rows}
 
+    def document_count(self, project_id: str) -> int:
+        """How many documents a project holds (from the upkept counts: no scan)."""
+        row = self._one("SELECT count FROM subset_counts WHERE project_id = ? AND subset = ?",
+                        (project_id, ALL_SUBSET))
+        return row["count"] if row else 0
+
     def project_space(self, project_id: str) -> int:
         row = self._one("SELECT COALESCE(SUM(LENGTH(body)), 0) AS size FROM docs "
                         "WHERE project_id = ?", (project_id,))

@@ -181,3 +181,23 @@ def test_a_wrong_time_limit_is_named_and_serve_refuses_to_start(value, monkeypat
         build_timeout()
     assert main(["serve", "--port", "0"]) == 2
     assert "LUMIWORK_BUILD_TIMEOUT" in capsys.readouterr().err
+
+
+def test_a_waiting_build_process_gets_the_memory_of_the_project_ready(built, monkeypatch):
+    from lumiwork import build_process
+
+    server, project, _ = built
+    builder = server.api.recalculator.builder
+    # This project's few thousand documents ask for about 100 MB here.
+    monkeypatch.setattr(build_process, "RESERVE_BYTES_PER_DOCUMENT", 20_000)
+    expected = build_process.reserve_megabytes(server.store.document_count(project_url_id(project)) + 1)
+    assert expected >= build_process.RESERVE_MIN_MEGABYTES
+    project.upload("docs", [{"text": "Kamala's garden by the river."}])
+    spare = psutil.Process(wait_until(lambda: builder.spare_pid))
+    wait_until(lambda: spare.memory_info().rss > (150 + 0.8 * expected) * 2 ** 20, seconds=60)
+    assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
+    assert builder.last_report.pid == spare.pid
+
+
+def project_url_id(project) -> str:
+    return project.url.rstrip("/").rsplit("/", 1)[-1]

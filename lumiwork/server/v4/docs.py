@@ -127,7 +127,7 @@ def upload_docs(call: Call) -> list[dict]:
                        " were rejected (see statuses); nothing of this request was stored",
                        statuses=statuses)
     call.store.add_docs(project["project_id"], docs)
-    call.server.recalculator.prepare()  # a recalculation usually follows new documents
+    call.server.recalculator.prepare(project["project_id"])  # a recalculation usually follows
     return statuses
 
 
