@@ -120,7 +120,9 @@ def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix
 
 # Extra Ritz vectors ARPACK keeps beyond the wanted rank, so that eigenvalues
 # just below the cut are resolved before the float64 refinement picks the top.
-EXTRA_VECTORS = 20
+# At 100,000 documents (rank 100 of 15,598 terms) 10 gave the vectors of 20 to
+# within 2.5e-6 (what another seed moves them) in 1.13-1.35 s against 1.31-1.51 s.
+EXTRA_VECTORS = 10
 
 
 def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED):
