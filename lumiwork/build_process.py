@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -137,15 +138,19 @@ class MemoryReserve:
             # (an int: the largest one, so a freed reserve of up to 2 GB stays)
             self._libc.mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1)
 
-    def grow(self, megabytes: int) -> None:
-        """Touch heap memory until `megabytes` have been, then free it to the heap."""
+    def grow(self, megabytes: int, interrupted: Callable[[], bool] = lambda: False) -> None:
+        """Touch heap memory until `megabytes` have been, then free it to the heap.
+        Stops early once `interrupted()` (checked every block): a build order
+        must not wait for its own reserve."""
         if self._libc is None or megabytes <= self.megabytes:
             return
         import numpy as np
 
-        blocks = [np.ones((_BLOCK_MEGABYTES << 20) // 8) for _ in range(-(-megabytes // _BLOCK_MEGABYTES))]
+        blocks: list[np.ndarray] = []
+        while len(blocks) * _BLOCK_MEGABYTES < megabytes and not interrupted():
+            blocks.append(np.ones((_BLOCK_MEGABYTES << 20) // 8))
+        self.megabytes = max(self.megabytes, len(blocks) * _BLOCK_MEGABYTES)
         del blocks
-        self.megabytes = megabytes
 
     def release(self) -> None:
         """Give the reserve back to the system (the process waited too long)."""
@@ -174,7 +179,7 @@ def wait_for_order(connection: Connection) -> BuildOrder | None:
                 continue
             message = connection.recv()
             if isinstance(message, Reserve):
-                reserve.grow(message.megabytes)
+                reserve.grow(message.megabytes, interrupted=lambda: connection.poll(0))
             else:
                 return message
     except (EOFError, OSError):

@@ -78,12 +78,15 @@ def test_a_memory_reserve_is_touched_then_given_back():
         "if reserve._libc is None: sys.exit(3)\n"
         "reserve.grow(256); grown = me.memory_info().rss\n"
         "reserve.release(); released = me.memory_info().rss\n"
-        "print(before >> 20, grown >> 20, released >> 20)\n"
+        "asked = iter([False] * 3 + [True])\n"  # a build order arrives after 3 blocks
+        "reserve.grow(1024, interrupted=lambda: next(asked))\n"
+        "print(before >> 20, grown >> 20, released >> 20, reserve.megabytes)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     if done.returncode == 3:
         pytest.skip("not glibc: the reserve does nothing here")
     assert done.returncode == 0, done.stderr
-    before, grown, released = map(int, done.stdout.split())
+    before, grown, released, interrupted = map(int, done.stdout.split())
     assert grown - before >= 230  # touched, and kept after the blocks were freed
     assert grown - released >= 200  # given back
+    assert interrupted == 48  # three 16 MB blocks, then the order came first
