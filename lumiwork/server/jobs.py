@@ -125,6 +125,8 @@ class ModelCache:
             self._models.move_to_end(project_id)
             while len(self._models) > self.capacity:
                 self._models.popitem(last=False)
+        # After the switch: a recalculation's job is already recorded as done.
+        model.memo(("settled",), _settle, keep=True)
 
     def __len__(self) -> int:
         return len(self._models)
@@ -145,12 +147,19 @@ def _prepare(model: Model) -> bool:
     # Builds run in another process, so the first query would load the language's
     # lemma dictionary and word frequencies here: 70-180 ms for one request.
     model.text_terms("warm up the lemmatizer")
-    # A model holds hundreds of thousands of Python objects (ids, terms, their
-    # indexes) that live as long as it does; left to the collector, every full
-    # collection walks them all. Frozen, they are skipped: under 20 clients at
-    # 100,000 documents p99 went from 127 to 77 ms (benchmarks/RESULTS.md).
-    # Frozen objects are still freed by reference counting when the model goes;
-    # collecting first keeps today's cyclic garbage out of the frozen set.
+    return True
+
+
+def _settle() -> bool:
+    """Take a model's objects out of the garbage collector's way (once per model,
+    once it answers: a full collection took ~0.1 s at 100,000 documents).
+
+    A model holds hundreds of thousands of Python objects (ids, terms, their
+    indexes) that live as long as it does; left to the collector, every full
+    collection walks them all. Frozen, they are skipped: under 20 clients at
+    100,000 documents p99 went from 127 to 77 ms (benchmarks/RESULTS.md).
+    Frozen objects are still freed by reference counting when the model goes;
+    collecting first keeps today's cyclic garbage out of the frozen set."""
     gc.collect()
     gc.freeze()
     return True
