@@ -1,8 +1,6 @@
 """Records as API v4 answers them: projects, terms, topics and documents."""
 from __future__ import annotations
 
-import threading
-import weakref
 from json.encoder import encode_basestring  # the C one when available
 
 import numpy as np
@@ -102,18 +100,11 @@ def id_vector_page(model: Model | None, doc_ids: list[str], with_vectors: bool) 
     return b",".join(page)
 
 
-# id(model) -> {doc_id: b'{"_id":...,"vector":"..."}'}, dropped with the model.
-_ITEMS: dict[int, dict[str, bytes]] = {}
-_ITEMS_LOCK = threading.Lock()
-
-
 def _id_vector_items(model: Model) -> dict[str, bytes]:
-    with _ITEMS_LOCK:
-        items = _ITEMS.get(id(model))
-        if items is None:
-            packed = packing.pack_many(model.doc_vectors)  # float32 packs as its float64 values do
-            items = {doc_id: f'{{"_id":{encode_basestring(doc_id)},"vector":"{vector}"}}'.encode()
-                     for doc_id, vector in zip(model.doc_ids, packed)}
-            _ITEMS[id(model)] = items
-            weakref.finalize(model, _ITEMS.pop, id(model), None)
-    return items
+    """{doc_id: b'{"_id":...,"vector":"..."}'}, made once per model and kept with it."""
+    def render() -> dict[str, bytes]:
+        packed = packing.pack_many(model.doc_vectors)  # float32 packs as its float64 values do
+        return {doc_id: f'{{"_id":{encode_basestring(doc_id)},"vector":"{vector}"}}'.encode()
+                for doc_id, vector in zip(model.doc_ids, packed)}
+
+    return model.memo(("id and vector items",), render, keep=True)
