@@ -174,11 +174,10 @@ docs/search by text or terms spreads the query over its 10 nearest terms
   contain the words; search_vector is that spread vector.
   num_related_matches counts the documents (in the subset, if given) that are
   not exact matches and correlate at least 0.3 with the search vector; with
-  exact_only it is 0. From 500,000 documents on, candidates come from a compact
-  copy of the document vectors (their 64 main axes) and the best 2,000 are
-  re-ranked with the full vectors: scores and order are exact, a document
-  outside those 2,000 can be missed, and num_related_matches is counted on the
-  compact scores (within 15% at 1M documents in benchmarks/RESULTS.md).
+  exact_only it is 0. Documents are first scored from a compact int8 copy of
+  their vectors, with a bound on each score's error, and only those whose
+  bounds could change the answer are scored exactly: results, scores and counts
+  are those of an exact scan.
 topics/stats is computed once per model and set of topics (names and texts).
 Searches need a recalculated project: before the first recalculation they
 answer 400 with code NO_ASSOC. While a recalculation runs, the previous model

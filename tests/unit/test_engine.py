@@ -93,21 +93,3 @@ def test_search_docs_matches_a_brute_force_ranking(model, word, extra, limit, su
     # float32 sparse scores may reorder documents whose scores tie within rounding
     np.testing.assert_allclose([s for _, s in found], scores[ranked], atol=1e-5)
     assert abs(related - expected_related) <= int(np.sum(np.abs(scores - query.CONCEPTUAL_THRESHOLD) < 1e-5))
-
-
-@pytest.mark.parametrize("word", ["river", "smile", "merchant"])
-@pytest.mark.parametrize("subset_choice", [None, 5])
-def test_compact_search_with_every_axis_matches_the_exact_scan(model, monkeypatch, word, subset_choice):
-    vector = query.expand_query(model, model.vector_for_text(word))
-    subset = None if subset_choice is None else model.subset_names[subset_choice]
-    exact_terms = [model.term_index[f"{word}|en"]]
-    expected = query.search_docs(model, vector, exact_terms, 15, subset)
-    monkeypatch.setattr(query, "COMPACT_MIN_DOCS", 0)
-    monkeypatch.setattr(query, "COMPACT_DIMS", model.dimensions)   # compact scores then equal exact ones
-    monkeypatch.setattr(query, "COMPACT_CANDIDATES", 40)            # but only 40 are re-ranked
-    model._memo.pop(("compact index",), None)
-    found, n_exact, related = query.search_docs(model, vector, exact_terms, 15, subset)
-    model._memo.pop(("compact index",), None)
-    assert [i for i, _ in found] == [i for i, _ in expected[0]]
-    np.testing.assert_allclose([s for _, s in found], [s for _, s in expected[0]], atol=1e-6)
-    assert n_exact == expected[1] and abs(related - expected[2]) <= 2   # compact scores round differently

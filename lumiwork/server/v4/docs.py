@@ -11,7 +11,7 @@ from ...engine.text import SUPPORTED_LANGUAGES
 from .. import auth
 from ..http import LIMITS, ApiError, Call, Raw, check_text, endpoint, path_integer
 from .lookups import get_model, get_project
-from .serializers import background_terms, doc_record, id_vector_page, pack, topic_vector
+from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, topic_vector
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
 # Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
@@ -141,8 +141,7 @@ def list_docs(call: Call) -> list[dict] | Raw:
         # Ids (and vectors) only, e.g. to fetch every vector: no bodies read, JSON made directly.
         ids = call.store.doc_ids(project["project_id"], limit, offset)
         return Raw(id_vector_page(model, ids, with_vectors="vector" in fields), "application/json")
-    return [doc_record(model, doc, fields)
-            for doc in call.store.docs(project["project_id"], limit, offset)]
+    return doc_records(model, call.store.docs(project["project_id"], limit, offset), fields)
 
 
 def get_doc(call: Call) -> dict:

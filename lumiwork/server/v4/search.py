@@ -10,7 +10,7 @@ from ...engine import Model, query
 from ...engine.text import untag
 from ..http import ApiError, Call, bad_parameter, endpoint
 from .lookups import check_subset, get_model, get_project, get_topic, ignored_terms
-from .serializers import background_terms, doc_record, pack, term_record
+from .serializers import background_terms, doc_records, pack, term_record
 
 
 def _term_list(call: Call) -> list[str]:
@@ -109,15 +109,15 @@ def search_docs(call: Call) -> dict:
         vector = query.expand_query(model, vector)
     found, n_exact, n_related = query.search_docs(model, vector, exact, limit, subset, exact_only)
     docs = call.store.docs_by_id(project["project_id"], [model.doc_ids[i] for i, _ in found])
+    # a document deleted since the last recalculation is left out
+    hits = [(docs[model.doc_ids[index]], score) for index, score in found if model.doc_ids[index] in docs]
+    spans = [model.text_terms(doc["text"]) for doc, _ in hits]  # once, for the records and the matches
+    records = doc_records(model, [doc for doc, _ in hits], spans=spans)
     exact_set = set(exact)
     results = []
-    for index, score in found:
-        doc = docs.get(model.doc_ids[index])
-        if doc is None:  # deleted since the last recalculation
-            continue
-        spans = model.text_terms(doc["text"])  # once, for the record and the matches
-        exact_spans, conceptual = query.match_spans(model, spans, vector, exact_set)
-        results.append([{"document": doc_record(model, doc, spans=spans), "exact_indices": exact_spans,
+    for record, doc_spans, (_, score) in zip(records, spans, hits):
+        exact_spans, conceptual = query.match_spans(model, doc_spans, vector, exact_set)
+        results.append([{"document": record, "exact_indices": exact_spans,
                          "conceptual_indices": conceptual}, score])
     related = query.related_terms(model, vector, 10, ignored_terms(call, project))
     return {

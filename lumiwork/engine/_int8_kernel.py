@@ -1,0 +1,88 @@
+"""Compiled loops behind `lumiwork.engine.quantized` (numba).
+
+Imported on first use only, so that the build process, which never searches,
+does not pay ~0.3 s for importing numba. Each function is compiled once per
+machine for one signature and kept in numba's cache (this folder's
+__pycache__, or the user's cache folder when that is not writable).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+
+_QUANTIZE = types.void(types.Array(types.float32, 2, "C", readonly=True), types.int8[:, ::1],
+                       types.float32[::1], types.float32[::1])
+_SCORES = types.void(types.Array(types.int8, 2, "C", readonly=True),
+                     types.Array(types.float32, 1, "C", readonly=True),
+                     types.Array(types.float32, 1, "C", readonly=True), types.float32[::1])
+
+
+def _jit(signature, **options):
+    def compile_(function):
+        try:
+            return njit(signature, cache=True, nogil=True, **options)(function)
+        except RuntimeError:  # no writable cache folder anywhere: compile in every process
+            return njit(signature, nogil=True, **options)(function)
+    return compile_
+
+
+@_jit(_QUANTIZE)
+def quantize_rows(matrix, codes, steps, errors):
+    """Each row x of `matrix` (n, d) as int8 codes c (n, >= d; the padding stays
+    zero) and a step s = max|x| / 127, with x ~= s * c; `errors` gets an upper
+    bound of ||x - s * c||, computed in float64 and rounded up."""
+    rows, dims = matrix.shape
+    for row in range(rows):
+        values = matrix[row]
+        largest = 0.0
+        for i in range(dims):
+            largest = max(largest, abs(np.float64(values[i])))
+        step = np.float32(largest / 127.0)
+        if step == 0:  # a zero row, or one too small for a float32 step: all codes 0
+            step = np.float32(1.0)
+        inverse = 1.0 / np.float64(step)
+        squared = 0.0
+        for i in range(dims):
+            code = min(127.0, max(-127.0, round(np.float64(values[i]) * inverse)))
+            codes[row, i] = np.int8(code)
+            residual = np.float64(values[i]) - code * np.float64(step)
+            squared += residual * residual
+        steps[row] = step
+        errors[row] = np.float32(math.sqrt(squared) * (1 + 1e-6) + 1e-12)
+
+
+@_jit(_SCORES, fastmath=True, boundscheck=False)
+def approximate_scores(codes, steps, vector, out):
+    """out[r] = steps[r] * (codes[r] . vector): every row's dot product with
+    `vector` (padded to the codes' width) from the codes.
+
+    Four rows at a time: each element of `vector` is then loaded once for four
+    rows, and the four sums vectorize (SIMD) along the row. Measured at
+    100,000 x 160 on the 2-core machine: one row at a time 0.57 ms, four 0.49 ms
+    (a float32 BLAS scan of the 100,000 x 150 vectors: 2.1 ms on one thread)."""
+    rows, width = codes.shape
+    row = 0
+    while row + 4 <= rows:
+        sum0 = np.float32(0)
+        sum1 = np.float32(0)
+        sum2 = np.float32(0)
+        sum3 = np.float32(0)
+        for i in range(width):
+            weight = vector[i]
+            sum0 += weight * np.float32(codes[row, i])
+            sum1 += weight * np.float32(codes[row + 1, i])
+            sum2 += weight * np.float32(codes[row + 2, i])
+            sum3 += weight * np.float32(codes[row + 3, i])
+        out[row] = sum0 * steps[row]
+        out[row + 1] = sum1 * steps[row + 1]
+        out[row + 2] = sum2 * steps[row + 2]
+        out[row + 3] = sum3 * steps[row + 3]
+        row += 4
+    while row < rows:
+        total = np.float32(0)
+        for i in range(width):
+            total += vector[i] * np.float32(codes[row, i])
+        out[row] = total * steps[row]
+        row += 1

@@ -1,0 +1,110 @@
+"""QuantizedRows: a compact int8 copy of a matrix's rows that scores them fast
+and says how far each score can be from the exact one, so that searches over
+it are exact after re-scoring a few rows.
+
+Why: at 100,000 documents x 150 dimensions the float32 vectors are 60 MB,
+more than the machine's 32 MB L3 cache, and a one-thread BLAS scan of them took
+2.1 ms, a third of a `docs/search` answer. The int8 codes are 16 MB (rows
+padded to 160) and are scanned in 0.49 ms. Scalar quantization with one step
+per row, as in Jégou et al., "Product quantization for nearest neighbor
+search" (IEEE TPAMI 2011, section II), but kept with an error bound per row.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+# Rows are padded to a multiple of this many codes (one AVX-512 register of
+# float32), so the compiled loop has no remainder.
+ROW_ALIGNMENT = 16
+# Added to every bound for the float32 rounding of the approximate and exact
+# sums (both below 1e-5 for unit vectors of 150 dimensions).
+ROUNDING_SLACK = 1e-4
+
+
+class Estimate(NamedTuple):
+    """Approximate scores of every row (n,) and bounds (n,) of their distance
+    from the exact ones."""
+
+    scores: np.ndarray
+    bounds: np.ndarray
+
+
+class QuantizedRows:
+    """The rows x of a float32 matrix (n, d) as int8 codes c and a step s per
+    row, x ~= s * c, plus e >= ||x - s * c|| per row; it keeps a reference to
+    the matrix for exact scores.
+
+    For any vector q, |x . q - s * (c . q)| <= e * ||q|| (Cauchy-Schwarz), so
+    every approximate score comes with a bound on its error. Measured on a
+    100,000-document project: e is 0.0098 by median, 0.024 at most; the ten
+    nearest documents then need 12-59 rows scored exactly.
+    """
+
+    def __init__(self, matrix: np.ndarray):
+        from . import _int8_kernel
+
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        rows, dims = self.matrix.shape
+        width = -(-dims // ROW_ALIGNMENT) * ROW_ALIGNMENT
+        self.codes = np.zeros((rows, width), dtype=np.int8)
+        self.steps = np.empty(rows, dtype=np.float32)
+        self.errors = np.empty(rows, dtype=np.float32)
+        _int8_kernel.quantize_rows(self.matrix, self.codes, self.steps, self.errors)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the codes, steps and error bounds (not of the matrix)."""
+        return self.codes.nbytes + self.steps.nbytes + self.errors.nbytes
+
+    def estimate(self, vector: np.ndarray) -> Estimate:
+        """Every row's dot product with `vector` (d,) from the codes, with bounds."""
+        from . import _int8_kernel
+
+        padded = np.zeros(self.codes.shape[1], dtype=np.float32)
+        padded[:self.matrix.shape[1]] = vector
+        scores = np.empty(len(self), dtype=np.float32)
+        _int8_kernel.approximate_scores(self.codes, self.steps, padded, scores)
+        bounds = self.errors * np.float32(np.linalg.norm(vector)) + np.float32(ROUNDING_SLACK)
+        return Estimate(scores, bounds)
+
+    def exact(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact dot products of some rows with `vector`."""
+        return self.matrix[rows] @ vector
+
+    def top(self, vector: np.ndarray, limit: int, pool: np.ndarray | None = None,
+            estimate: Estimate | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `limit` rows (of `pool`, or all) with the highest exact dot
+        products with `vector`, best first (ties by row), and those products.
+
+        A row can be among them only if its highest possible score reaches the
+        limit-th highest lowest possible score: only those are scored exactly.
+        """
+        approx, bounds = estimate or self.estimate(vector)
+        if pool is not None:
+            approx, bounds = approx[pool], bounds[pool]
+        limit = min(limit, len(approx))
+        if limit <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        lowest = approx - bounds
+        floor = np.partition(lowest, len(lowest) - limit)[len(lowest) - limit]
+        candidates = np.flatnonzero(approx + bounds >= floor)
+        rows = candidates if pool is None else pool[candidates]
+        scores = self.exact(vector, rows)
+        # best first, ties by row (rows are ascending, and lexsort is stable)
+        order = np.lexsort((rows, -scores))[:limit]
+        return rows[order], scores[order]
+
+    def at_least(self, vector: np.ndarray, threshold: float,
+                 estimate: Estimate | None = None) -> np.ndarray:
+        """(n,) mask of the rows whose exact dot product with `vector` is at
+        least `threshold`; only rows whose bounds straddle it are scored exactly."""
+        approx, bounds = estimate or self.estimate(vector)
+        mask = approx - bounds >= threshold
+        unsure = np.flatnonzero(~mask & (approx + bounds >= threshold))
+        mask[unsure] = self.exact(vector, unsure) >= threshold
+        return mask

@@ -1,0 +1,79 @@
+"""The int8 document index: its error bounds hold, and searches over it give
+the exact scan's answers."""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from lumiwork.engine.quantized import QuantizedRows
+
+values = st.floats(-4, 4, allow_nan=False, width=32)
+
+
+@st.composite
+def matrices_and_vectors(draw):
+    rows = draw(st.integers(1, 60))
+    dims = draw(st.integers(1, 40))
+    matrix = draw(hnp.arrays(np.float32, (rows, dims), elements=values))
+    # near-duplicate rows: ties and near-ties are where a bounded search could go wrong
+    copies = draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, rows - 1)), max_size=10))
+    for source, target in copies:
+        matrix[target] = matrix[source]
+    vector = draw(hnp.arrays(np.float32, dims, elements=values))
+    return matrix, vector
+
+
+def exact_scores(matrix, vector):
+    return matrix.astype(np.float64) @ vector.astype(np.float64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrices_and_vectors())
+def test_every_approximate_score_is_within_its_bound(case):
+    matrix, vector = case
+    approx, bounds = QuantizedRows(matrix).estimate(vector)
+    assert approx.shape == bounds.shape == (len(matrix),)
+    assert np.all(np.abs(approx - exact_scores(matrix, vector)) <= bounds)
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrices_and_vectors(), st.integers(0, 70), st.data())
+def test_top_rows_are_the_exact_top_rows(case, limit, data):
+    matrix, vector = case
+    pool = None
+    if data.draw(st.booleans()):
+        pool = np.flatnonzero(data.draw(hnp.arrays(bool, len(matrix))))
+    rows, scores = QuantizedRows(matrix).top(vector, limit, pool)
+    allowed = np.arange(len(matrix)) if pool is None else pool
+    expected = np.sort(exact_scores(matrix[allowed], vector))[::-1][:limit]
+    assert len(rows) == len(expected) and set(rows) <= set(allowed.tolist())
+    assert len(set(rows.tolist())) == len(rows)
+    # scores are the rows' own, best first; equal to the exact order up to float32 rounding
+    np.testing.assert_allclose(scores, exact_scores(matrix[rows], vector), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-4)
+    assert np.all(np.diff(scores) <= 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrices_and_vectors(), st.floats(-3, 3))
+def test_at_least_marks_exactly_the_rows_reaching_a_threshold(case, threshold):
+    matrix, vector = case
+    mask = QuantizedRows(matrix).at_least(vector, threshold)
+    exact = matrix @ vector  # the float32 scores that decide on the threshold
+    assert np.array_equal(mask, exact >= threshold)
+
+
+def test_zero_rows_and_a_zero_vector():
+    matrix = np.zeros((5, 150), dtype=np.float32)
+    matrix[2, 7] = 0.5
+    index = QuantizedRows(matrix)
+    assert np.array_equal(index.estimate(np.zeros(150, np.float32)).scores, np.zeros(5))
+    rows, scores = index.top(np.eye(150, dtype=np.float32)[7], 2)
+    assert rows.tolist() == [2, 0] and scores.tolist() == [0.5, 0.0]
+
+
+def test_codes_are_a_quarter_of_the_float32_rows():
+    matrix = np.random.default_rng(3).standard_normal((1000, 150)).astype(np.float32)
+    index = QuantizedRows(matrix)
+    assert index.codes.dtype == np.int8 and index.codes.shape == (1000, 160)
+    assert index.nbytes < matrix.nbytes * 0.3
