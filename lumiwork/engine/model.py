@@ -19,7 +19,7 @@ from . import space
 from . import terms as termlib
 from .background import Background
 from .blend import Blend, blend
-from .text import LANGUAGE, Token, check_language, stopwords, tokenize, untag
+from .text import LANGUAGE, Token, check_language, lemma_spans, stopwords, tokenize, untag
 
 # Stage names, in build order; benchmarks and progress bars report these.
 STAGES = ("tokenize", "terms", "association", "vectors", "documents", "statistics")
@@ -56,15 +56,16 @@ class Model:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
         self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
         self.subset_index = {name: i for i, name in enumerate(self.subset_names)}
-        # Lookups for token_terms: single words by lemma, phrases by their lemmas
-        # (tried only from a lemma that starts one).
+        # Lookups for text_terms: single words by lemma (never a stopword),
+        # phrases by their lemmas (tried only from a lemma that starts one).
         self.words: dict[str, int] = {}
         self.phrases: dict[tuple, int] = {}
+        stop = stopwords(self.language)
         for i, term in enumerate(self.terms):
             lemmas = tuple(untag(term))
             if len(lemmas) > 1:
                 self.phrases[lemmas] = i
-            else:
+            elif lemmas[0] not in stop:
                 self.words[lemmas[0]] = i
         self.phrase_starts = {lemmas[0] for lemmas in self.phrases}
         self.top_order = np.argsort(-self.scores, kind="stable")
@@ -101,22 +102,27 @@ class Model:
     # ---- text -> terms -> vectors -------------------------------------------------
     def text_terms(self, text: str) -> list[tuple[int, int, int]]:
         """(term index, start, end) of every known term in a text, in order."""
-        return self.token_terms(tokenize(text, self.language))
+        return self.lemma_terms(*lemma_spans(text, self.language))
 
     def token_terms(self, tokens: Sequence[Token]) -> list[tuple[int, int, int]]:
+        return self.lemma_terms([token.lemma for token in tokens], [token.start for token in tokens],
+                                [token.end for token in tokens])
+
+    def lemma_terms(self, lemmas: list[str], starts: list[int], ends: list[int]) -> list[tuple[int, int, int]]:
+        """(term index, start, end) of the terms among words given by their
+        lemmas and spans: each word's own term, then the phrases it starts."""
         found = []
-        lemmas = [token.lemma for token in tokens]
-        for i, (_, lemma, start, end, is_stopword) in enumerate(tokens):
-            if not is_stopword:
-                index = self.words.get(lemma)
-                if index is not None:
-                    found.append((index, start, end))
-            if lemma in self.phrase_starts:
+        words, phrases, phrase_starts = self.words, self.phrases, self.phrase_starts
+        for i, lemma in enumerate(lemmas):
+            index = words.get(lemma)
+            if index is not None:
+                found.append((index, starts[i], ends[i]))
+            if lemma in phrase_starts:
                 for n in (2, 3):
-                    if i + n <= len(tokens):
-                        index = self.phrases.get(tuple(lemmas[i:i + n]))
+                    if i + n <= len(lemmas):
+                        index = phrases.get(tuple(lemmas[i:i + n]))
                         if index is not None:
-                            found.append((index, start, tokens[i + n - 1].end))
+                            found.append((index, starts[i], ends[i + n - 1]))
         return found
 
     def vector_for_terms(self, term_indices) -> np.ndarray:

@@ -18,17 +18,24 @@ import numpy as np
 # Rows are padded to a multiple of this many codes (one AVX-512 register of
 # float32), so the compiled loop has no remainder.
 ROW_ALIGNMENT = 16
-# Added to every bound for the float32 rounding of the approximate and exact
-# sums (both below 1e-5 for unit vectors of 150 dimensions).
-ROUNDING_SLACK = 1e-4
+# float32's machine epsilon: rounding in a sum of n float32 products p_i is at
+# most about n * FLOAT32_EPSILON * sum |p_i| (Higham, "Accuracy and Stability of
+# Numerical Algorithms", 2002, section 4.2).
+FLOAT32_EPSILON = float(np.finfo(np.float32).eps)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def load_kernels() -> None:
+    """Import the compiled loops ahead of their first use: importing numba
+    and loading them from its cache takes ~0.3 s once per process."""
+    from . import _int8_kernel  # noqa: F401
 
 
 class Estimate(NamedTuple):
-    """Approximate scores of every row (n,) and bounds (n,) of their distance
-    from the exact ones."""
+    """Intervals (low, high), each (n,), that hold every row's exact score."""
 
-    scores: np.ndarray
-    bounds: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 class QuantizedRows:
@@ -62,15 +69,22 @@ class QuantizedRows:
         return self.codes.nbytes + self.steps.nbytes + self.errors.nbytes
 
     def estimate(self, vector: np.ndarray) -> Estimate:
-        """Every row's dot product with `vector` (d,) from the codes, with bounds."""
+        """Every row's dot product with `vector` (d,), from the codes, as an
+        interval that holds the exact one."""
         from . import _int8_kernel
 
         padded = np.zeros(self.codes.shape[1], dtype=np.float32)
         padded[:self.matrix.shape[1]] = vector
-        scores = np.empty(len(self), dtype=np.float32)
-        _int8_kernel.approximate_scores(self.codes, self.steps, padded, scores)
-        bounds = self.errors * np.float32(np.linalg.norm(vector)) + np.float32(ROUNDING_SLACK)
-        return Estimate(scores, bounds)
+        # Rounding: both the approximate and the exact sum of a row x round by at
+        # most width * eps * max|x| * ||vector||_1, and max|x| = 127 * step; and
+        # by at most width * FLOAT32_TINY each among subnormal numbers.
+        wide = np.asarray(vector, dtype=np.float64)  # float32 squares of tiny entries underflow
+        rounding = 2 * len(padded) * FLOAT32_EPSILON * 127 * float(np.abs(wide).sum())
+        margin = np.array([np.linalg.norm(wide), rounding * 1.01, 2 * len(padded) * FLOAT32_TINY],
+                          dtype=np.float32)
+        low, high = np.empty(len(self), dtype=np.float32), np.empty(len(self), dtype=np.float32)
+        _int8_kernel.score_bounds(self.codes, self.steps, self.errors, padded, margin, low, high)
+        return Estimate(low, high)
 
     def exact(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Exact dot products of some rows with `vector`."""
@@ -84,15 +98,14 @@ class QuantizedRows:
         A row can be among them only if its highest possible score reaches the
         limit-th highest lowest possible score: only those are scored exactly.
         """
-        approx, bounds = estimate or self.estimate(vector)
+        low, high = estimate or self.estimate(vector)
         if pool is not None:
-            approx, bounds = approx[pool], bounds[pool]
-        limit = min(limit, len(approx))
+            low, high = low[pool], high[pool]
+        limit = min(limit, len(low))
         if limit <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        lowest = approx - bounds
-        floor = np.partition(lowest, len(lowest) - limit)[len(lowest) - limit]
-        candidates = np.flatnonzero(approx + bounds >= floor)
+        floor = np.partition(low, len(low) - limit)[len(low) - limit]
+        candidates = np.flatnonzero(high >= floor)
         rows = candidates if pool is None else pool[candidates]
         scores = self.exact(vector, rows)
         # best first, ties by row (rows are ascending, and lexsort is stable)
@@ -103,8 +116,8 @@ class QuantizedRows:
                  estimate: Estimate | None = None) -> np.ndarray:
         """(n,) mask of the rows whose exact dot product with `vector` is at
         least `threshold`; only rows whose bounds straddle it are scored exactly."""
-        approx, bounds = estimate or self.estimate(vector)
-        mask = approx - bounds >= threshold
-        unsure = np.flatnonzero(~mask & (approx + bounds >= threshold))
+        low, high = estimate or self.estimate(vector)
+        mask = low >= threshold
+        unsure = np.flatnonzero(~mask & (high >= threshold))
         mask[unsure] = self.exact(vector, unsure) >= threshold
         return mask

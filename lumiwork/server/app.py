@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..engine.quantized import load_kernels
 from . import auth, compass, v4
 from .compass.http import compass_error
 from .compass.service import CompassService
@@ -41,6 +42,8 @@ class ApiServer:
         self.background = BackgroundProvider(store.data_dir)
         # Load (or build, about 3 s) general knowledge before the first recalculation needs it.
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
+        # and the search code, so that neither the first recalculation nor the first query waits for it
+        threading.Thread(target=load_kernels, name="lumiwork-kernels", daemon=True).start()
         self.models = ModelCache(store, background=self.background)
         self.compass = CompassService(store, store.models_dir, self.background)
         self.meter = Meter(store)

@@ -125,7 +125,10 @@ class ModelCache:
             self._models.move_to_end(project_id)
             while len(self._models) > self.capacity:
                 self._models.popitem(last=False)
-        # After the switch: a recalculation's job is already recorded as done.
+        # After the switch: a recalculation's job is already recorded as done,
+        # and a query that comes before the search indexes are made waits for them.
+        query.doc_search_index(model)  # 35-60 ms at 100,000 documents
+        query.term_search_index(model)
         model.memo(("settled",), _settle, keep=True)
 
     def __len__(self) -> int:
@@ -142,9 +145,6 @@ class ModelCache:
 
 def _prepare(model: Model) -> bool:
     """Work a model needs before its first query (call it once per model)."""
-    # 35-60 ms at 100,000 documents, plus ~0.3 s to load their code once per process
-    query.doc_search_index(model)
-    query.term_search_index(model)
     # Builds run in another process, so the first query would load the language's
     # lemma dictionary and word frequencies here: 70-180 ms for one request.
     model.text_terms("warm up the lemmatizer")
