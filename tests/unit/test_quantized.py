@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from lumiwork.engine import quantized
 from lumiwork.engine.quantized import QuantizedRows
 
 values = st.floats(-4, 4, allow_nan=False, width=32)
@@ -79,3 +80,19 @@ def test_codes_are_a_quarter_of_the_float32_rows():
     index = QuantizedRows(matrix)
     assert index.codes.dtype == np.int8 and index.codes.shape == (1000, 160)
     assert index.nbytes < matrix.nbytes * 0.3
+
+
+@settings(max_examples=100, deadline=None)
+@given(matrices_and_vectors())
+def test_scoring_half_the_rows_on_the_helper_thread_changes_nothing(case):
+    matrix, vector = case
+    index = QuantizedRows(matrix)
+    with quantized._helper_free:  # the helper is busy: one thread scores every row
+        alone = index.estimate(vector)
+    original = quantized.SPLIT_MIN_ROWS
+    quantized.SPLIT_MIN_ROWS = 2
+    try:
+        split = index.estimate(vector)
+    finally:
+        quantized.SPLIT_MIN_ROWS = original
+    assert np.array_equal(alone.low, split.low) and np.array_equal(alone.high, split.high)
