@@ -16,12 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..engine.quantized import load_kernels
 from . import auth, compass, v4
 from .compass.http import compass_error
 from .compass.service import CompassService
 from .http import DEFAULT_MAX_BODY, ApiError, Meter, ReadLimiter, error_response
-from .jobs import BackgroundProvider, ModelCache, Recalculator
+from .jobs import BackgroundProvider, ModelCache, Recalculator, warm_up_process
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ class ApiServer:
         # Load (or build, about 3 s) general knowledge before the first recalculation needs it.
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
         # and the search code, so that neither the first recalculation nor the first query waits for it
-        threading.Thread(target=load_kernels, name="lumiwork-kernels", daemon=True).start()
+        threading.Thread(target=warm_up_process, name="lumiwork-warm-up", daemon=True).start()
         self.models = ModelCache(store, background=self.background)
         self.compass = CompassService(store, store.models_dir, self.background)
         self.meter = Meter(store)
