@@ -212,11 +212,9 @@ def child_entry() -> None:
 def warm_up() -> None:
     """Import the engine (its package imports every stage) and load what every
     English build reads first."""
-    from .engine import terms, text
+    from .engine import text
 
-    text.tokenize("warm up", "en")
-    text.stopwords("en")
-    terms.general_frequencies("en")
+    text.warm_up("en")
 
 
 def use_environment(settings: tuple[tuple[str, str], ...]) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlparse
 from urllib.request import getproxies, proxy_bypass
 
 import certifi
+import orjson
 import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as HTTPTimeoutError
@@ -223,6 +224,15 @@ class Transport:
                 f"cannot reach {root} ({_failure_reason(exc)}): {_unreachable_advice(url)}") from exc
 
 
+def _loads(data: bytes):
+    """JSON from bytes: orjson reads a search answer ~3x faster than json, and
+    json takes what orjson refuses (NaN, which Python servers may send)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 def _text(response: urllib3.BaseHTTPResponse) -> str:
     return response.data.decode("utf-8", errors="replace")
 
@@ -338,7 +348,7 @@ class LuminosoClient:
     def _json_request(self, method: str, url: str, **kwargs):
         response = self._request(method, url, **kwargs)
         try:
-            body = json.loads(response.data)
+            body = _loads(response.data)
         except ValueError:
             raise LuminosoError("Response body contained no JSON. Perhaps you meant to use "
                                 "get_raw?") from None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -339,7 +340,16 @@ def envelope(result: Any, status: int = 200) -> Response:
 
 
 def dumps_json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON. orjson writes a `docs/search` answer (~300 small
+    dicts and lists) several times faster than json; NaN and infinity, which
+    JSON cannot carry, become null there (as JavaScript's JSON.stringify
+    has them). What orjson refuses (a lone surrogate, an integer past 64
+    bits) goes to json, which raises ValueError or UnicodeError as before."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
 
 
 def render_envelope(result: Any) -> bytes:

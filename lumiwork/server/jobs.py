@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ..build_process import BuildOrder, reserve_megabytes
-from ..engine import STAGES, Model, query
+from ..engine import STAGES, Model, query, text
 from ..engine import background as background_space
 from ..engine.quantized import load_kernels
 from .builder import BuildFailed, ProcessBuilder, failure_message
@@ -148,7 +148,8 @@ def _prepare(model: Model) -> bool:
     """Work a model needs before its first query (call it once per model)."""
     # Builds run in another process, so the first query would load the language's
     # lemma dictionary and word frequencies here: 70-180 ms for one request.
-    model.text_terms("warm up the lemmatizer")
+    text.warm_up(model.language)
+    text.remember_lemmas(model.word_forms, model.word_lemmas, model.language)
     return True
 
 

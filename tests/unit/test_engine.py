@@ -93,3 +93,24 @@ def test_search_docs_matches_a_brute_force_ranking(model, word, extra, limit, su
     # float32 sparse scores may reorder documents whose scores tie within rounding
     np.testing.assert_allclose([s for _, s in found], scores[ranked], atol=1e-5)
     assert abs(related - expected_related) <= int(np.sum(np.abs(scores - query.CONCEPTUAL_THRESHOLD) < 1e-5))
+
+
+def test_a_model_keeps_its_words_lemmas_and_they_spare_the_lemmatizer(model, documents, tmp_path,
+                                                                        monkeypatch):
+    from lumiwork.engine import Model, text
+    from lumiwork.server.jobs import _prepare
+
+    words = {word for doc in documents for word in text.WORD_PATTERN.findall(doc["text"])}
+    assert set(model.word_forms) == words and len(model.word_forms) == len(words)
+    assert model.word_lemmas == [text.lemmatize(word) for word in model.word_forms]
+    model.save(tmp_path / "m.npz")
+    loaded = Model.load(tmp_path / "m.npz")
+    assert (loaded.word_forms, loaded.word_lemmas) == (model.word_forms, model.word_lemmas)
+    # a server process that has lemmatized nothing: every document's terms without the lemmatizer
+    monkeypatch.setattr(text, "_lemma_caches", {})
+    _prepare(loaded)
+    calls = []
+    original = text._lemma
+    monkeypatch.setattr(text, "_lemma", lambda word, language: calls.append(word) or original(word, language))
+    found = [loaded.text_terms(doc["text"]) for doc in documents[:300]]
+    assert calls == [] and found == [model.text_terms(doc["text"]) for doc in documents[:300]]
