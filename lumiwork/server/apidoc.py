@@ -176,8 +176,10 @@ docs/search by text or terms spreads the query over its 10 nearest terms
   not exact matches and correlate at least 0.3 with the search vector; with
   exact_only it is 0. Documents are first scored from a compact int8 copy of
   their vectors, with a bound on each score's error, and only those whose
-  bounds could change the answer are scored exactly: results, scores and counts
-  are those of an exact scan.
+  bounds could change the answer are scored exactly: results and scores are
+  those of an exact scan, and so is num_related_matches unless more than
+  10,000 documents score that close to 0.3 (then those are counted on their
+  compact scores: within 0.23% of the exact count at 1M documents).
 topics/stats is computed once per model and set of topics (names and texts).
 Searches need a recalculated project: before the first recalculation they
 answer 400 with code NO_ASSOC. While a recalculation runs, the previous model

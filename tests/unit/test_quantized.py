@@ -96,3 +96,21 @@ def test_scoring_half_the_rows_on_the_helper_thread_changes_nothing(case):
     finally:
         quantized.SPLIT_MIN_ROWS = original
     assert np.array_equal(alone.low, split.low) and np.array_equal(alone.high, split.high)
+
+
+@settings(max_examples=200, deadline=None)
+@given(matrices_and_vectors(), st.floats(-3, 3))
+def test_past_the_exact_limit_straddling_rows_go_by_their_approximate_score(case, threshold):
+    matrix, vector = case
+    index = QuantizedRows(matrix)
+    low, high = index.estimate(vector)
+    original = quantized.EXACT_STRADDLING
+    quantized.EXACT_STRADDLING = -1
+    try:
+        mask = index.at_least(vector, threshold)
+    finally:
+        quantized.EXACT_STRADDLING = original
+    straddling = (low < threshold) & (high >= threshold)
+    exact = matrix @ vector
+    assert np.array_equal(mask[~straddling], exact[~straddling] >= threshold)
+    assert np.array_equal(mask[straddling], (low + high)[straddling] >= 2 * threshold)
