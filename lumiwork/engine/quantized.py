@@ -29,8 +29,8 @@ FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 # From this many rows on, `estimate` scores half of them on a helper thread
 # when that thread is free (the compiled loop leaves the GIL): 0.31 instead of
-# 0.51 ms at 100,000 rows. Under many concurrent queries it is mostly busy, and
-# the queries scan on their own threads as before.
+# 0.51 ms at 100,000 rows. When it is busy, as it often is under many clients,
+# a query scans alone.
 SPLIT_MIN_ROWS = 50_000
 _helper = ThreadPoolExecutor(1, thread_name_prefix="lumiwork-scan")
 _helper_free = threading.Lock()

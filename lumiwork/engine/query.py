@@ -88,7 +88,7 @@ def exact_docs(model: Model, term_indices) -> np.ndarray:
 
 
 def doc_search_index(model: Model) -> QuantizedRows:
-    """The document vectors as int8 codes (made once per model: 35-60 ms at
+    """The document vectors as int8 codes (made once per model: 30-60 ms at
     100,000 documents)."""
     return model.memo(("quantized docs",), lambda: QuantizedRows(model.doc_vectors), keep=True)
 

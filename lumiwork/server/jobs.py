@@ -128,7 +128,7 @@ class ModelCache:
                 self._models.popitem(last=False)
         # After the switch: a recalculation's job is already recorded as done,
         # and a query that comes before the search indexes are made waits for them.
-        query.doc_search_index(model)  # 35-60 ms at 100,000 documents
+        query.doc_search_index(model)  # 30-60 ms at 100,000 documents
         query.term_search_index(model)
         model.memo(("settled",), _settle, keep=True)
 
