@@ -3,6 +3,7 @@ build pipeline tokenize -> terms -> counts -> association -> vectors -> document
 -> statistics. No HTTP here."""
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -59,7 +60,6 @@ class Model:
 
     def __post_init__(self) -> None:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
-        self.doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
         self.subset_index = {name: i for i, name in enumerate(self.subset_names)}
         # Lookups for text_terms: single words by lemma (never a stopword),
         # phrases by their lemmas (tried only from a lemma that starts one).
@@ -74,10 +74,25 @@ class Model:
                 self.words[lemmas[0]] = i
         self.phrase_starts = {lemmas[0] for lemmas in self.phrases}
         self.top_order = np.argsort(-self.scores, kind="stable")
-        self.term_docs = self.doc_terms.tocsc()
         self._memo: OrderedDict = OrderedDict()
         self._kept: dict = {}
         self._memo_lock = threading.RLock()
+
+    # Made on first use, not in every build process that only saves the model
+    # (37 ms at 100,000 documents); the server makes them after a new model is
+    # recorded as current.
+    @functools.cached_property
+    def doc_index(self) -> dict[str, int]:
+        return {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+
+    @functools.cached_property
+    def term_docs(self) -> sp.csc_matrix:
+        """(docs, terms) doc_terms by columns: the documents of each term."""
+        return self.doc_terms.tocsc()
+
+    def make_lookups(self) -> None:
+        """Make now the lookups otherwise made on first use."""
+        _ = self.doc_index, self.term_docs
 
     @property
     def dimensions(self) -> int:

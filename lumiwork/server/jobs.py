@@ -130,6 +130,7 @@ class ModelCache:
         # and a query that comes before the search indexes are made waits for them.
         query.doc_search_index(model)  # 30-60 ms at 100,000 documents
         query.term_search_index(model)
+        model.make_lookups()
         model.memo(("settled",), _settle, keep=True)
 
     def __len__(self) -> int:

@@ -74,10 +74,11 @@ def doc_record(model: Model | None, doc: dict, fields: list[str] | None = None,
     `packed_vector` its vector if already found."""
     record = dict(doc)
     record["subsets"] = [ALL_SUBSET, *[s for s in record.get("subsets", []) if s != ALL_SUBSET]]
-    if packed_vector is None:
-        position = model.doc_index.get(doc["_id"]) if model else None
-        packed_vector = None if model is None or position is None else pack(model.doc_vectors[position])
-    record["vector"] = packed_vector
+    if not fields or "vector" in fields:
+        if packed_vector is None:
+            position = model.doc_index.get(doc["_id"]) if model else None
+            packed_vector = None if model is None or position is None else pack(model.doc_vectors[position])
+        record["vector"] = packed_vector
     if not fields or "terms" in fields:  # finding the terms of a text is the costly part
         record["terms"] = term_spans(model, doc["text"], spans)
     if fields:
