@@ -161,6 +161,12 @@ def _unreachable_advice(url: str) -> str:
     return "check the URL and your network, or set LUMIWORK_URL"
 
 
+# Follow redirects as requests did, and never resend: LuminosoClient retries
+# 429/502/503 itself, and only idempotent requests.
+_REDIRECTS_ONLY = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5,
+                                raise_on_redirect=False)
+
+
 class Transport:
     """HTTP for LuminosoClient on urllib3's connection pools, with the token
     (if any) on every request.
@@ -206,14 +212,12 @@ class Transport:
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if self.token:
             headers["Authorization"] = "Token " + self.token
-        root = get_root_url(url) + "/"
         try:
             return self._manager(url).request(
                 method.upper(), url, body=data, headers=headers, preload_content=not stream,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5,
-                                      raise_on_redirect=False))
+                timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=_REDIRECTS_ONLY)
         except HTTPError as exc:
+            root = get_root_url(url) + "/"
             reason = exc.reason if isinstance(exc, MaxRetryError) and exc.reason else exc
             # NewConnectionError (refused, unknown host) is a ConnectTimeoutError too
             if isinstance(reason, HTTPTimeoutError) and not isinstance(reason, NewConnectionError):

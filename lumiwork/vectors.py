@@ -145,7 +145,7 @@ def _first_problem(strings: list, width: int) -> str:
 def unpack(string: str | bytes) -> np.ndarray:
     """One vector, like `pack64.unpack64`. Decoded without the compiled kernel:
     for one vector numba's start (~0.3 s per process) would cost a thousand
-    times the decode, e.g. in a server answering its first `vector=` search."""
+    times the decode, e.g. in a notebook that reads one topic's vector."""
     raw = string if isinstance(string, bytes) else string.encode("ascii", errors="replace")
     try:
         digits = [_DIGIT_OF[char] for char in raw]

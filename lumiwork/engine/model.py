@@ -102,8 +102,8 @@ class Model:
         """`compute()` once per key for this model (a model never changes once
         built), keeping the `capacity` most recently used answers, and for good
         those asked with `keep`. Computed under the lock, so two threads never
-        compute the same answer twice (the search index, the slowest, is made
-        before a model answers any query)."""
+        compute the same answer twice (the search indexes, the slowest, are
+        made as a model becomes current)."""
         with self._memo_lock:
             if key in self._kept:
                 return self._kept[key]

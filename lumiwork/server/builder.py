@@ -158,13 +158,10 @@ class ProcessBuilder:
         with self._lock:
             if self._stopping:
                 raise BuildFailed(STOPPED)
-            child, self._spare = self._spare, None
+            spare, self._spare = self._spare, None
             self._idle.clear()
             try:
-                if child is None or not child.alive():
-                    if child is not None:
-                        child.connection.close()
-                    child = start_child()
+                child = _running_or_new(spare)
             except BaseException:
                 self._idle.set()
                 raise
@@ -211,15 +208,12 @@ class ProcessBuilder:
         with self._lock:
             if self._stopping:
                 return
-            if self._spare is None or not self._spare.alive():
-                if self._spare is not None:
-                    self._spare.connection.close()
-                try:
-                    self._spare = start_child()
-                except OSError:  # no processes or memory to spare: the next build starts its own
-                    self._spare = None
-                    log.warning("could not start a spare build process", exc_info=True)
-                    return
+            try:
+                self._spare = _running_or_new(self._spare)
+            except OSError:  # no processes or memory to spare: the next build starts its own
+                self._spare = None
+                log.warning("could not start a spare build process", exc_info=True)
+                return
             if reserve_megabytes > self._spare.reserved_megabytes:
                 try:
                     self._spare.connection.send(Reserve(reserve_megabytes))
@@ -248,6 +242,16 @@ class ProcessBuilder:
                 self._process.kill() if kill else self._process.terminate()
             if self._idle.wait(timeout):
                 return
+
+
+def _running_or_new(child: Child | None) -> Child:
+    """`child` if its process still runs, else a new one (a dead one's
+    connection is closed first)."""
+    if child is not None and child.alive():
+        return child
+    if child is not None:
+        child.connection.close()
+    return start_child()
 
 
 def start_child() -> Child:
