@@ -207,6 +207,12 @@ def child_entry() -> None:
     use_environment(order.environment)
     build(order, connection, started)
     connection.close()
+    # Reported: skip the interpreter's teardown, which frees the build's
+    # objects one by one (0.2 s at 100,000 documents) while the server waits
+    # to reap this process before it records the job as done.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def warm_up() -> None:
