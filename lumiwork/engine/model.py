@@ -156,16 +156,22 @@ class Model:
     def vector_for_text(self, text: str) -> np.ndarray:
         """Unit vector of a text: its project terms, plus the words the project
         has never seen but the background knows (weighted as the rarest terms)."""
+        return self.read_text(text)[0]
+
+    def read_text(self, text: str) -> tuple[np.ndarray, list[int], list[tuple[str, int, int]]]:
+        """A text's vector (`vector_for_text`), the indices of its terms and its
+        words only the background knows (`background_words`), reading it once."""
         indices = [index for index, _, _ in self.text_terms(text)]
-        unseen = self.unseen_vectors([lemma for lemma, _, _ in self.background_words(text)])
+        unseen_words = self.background_words(text)
+        unseen = self.unseen_vectors([lemma for lemma, _, _ in unseen_words])
         if not len(unseen):
-            return self.vector_for_terms(indices)
+            return self.vector_for_terms(indices), indices, unseen_words
         vector = np.zeros(self.dimensions, dtype=np.float64)
         for index in indices:
             vector += self.idf[index] * self.term_vectors[index]
         vector += float(self.idf.max(initial=1.0)) * unseen.sum(axis=0)
         norm = np.linalg.norm(vector)
-        return (vector / norm if norm else vector).astype(np.float32)
+        return (vector / norm if norm else vector).astype(np.float32), indices, unseen_words
 
     # ---- words only the background knows --------------------------------------------
     def attach_background(self, background: Background | None) -> None:

@@ -13,6 +13,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
+
 from ..engine import ALL_SUBSET
 from . import auth
 
@@ -71,6 +73,15 @@ class DataDirError(OSError):
 SQLITE_FULL = 13
 DB_NAME = "lumiwork.sqlite3"
 DOC_ID_CACHE = 8  # projects whose ordered document ids are kept (as the server keeps 8 models)
+
+
+def load_body(raw: str) -> dict:
+    """A stored document: orjson reads one ~4x faster than json (a search reads
+    ten); json takes what orjson refuses (a lone surrogate, kept as \\udxxx)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _prepare_private_dir(path: Path) -> None:
@@ -477,7 +488,7 @@ class Store:
                 row = db.execute("SELECT body FROM docs WHERE project_id = ? AND doc_id = ?",
                                  (project_id, doc_id)).fetchone()
                 if row is not None:
-                    bodies[doc_id] = json.loads(row["body"])
+                    bodies[doc_id] = load_body(row["body"])
             missing = [doc_id for doc_id in doc_ids if doc_id not in bodies]
             if missing:
                 return missing
@@ -497,7 +508,7 @@ class Store:
     def docs(self, project_id: str, limit: int | None = None, offset: int = 0) -> list[dict]:
         rows = self._query("SELECT body FROM docs WHERE project_id = ? ORDER BY seq "
                            "LIMIT ? OFFSET ?", (project_id, -1 if limit is None else limit, offset))
-        return [json.loads(r["body"]) for r in rows]
+        return [load_body(r["body"]) for r in rows]
 
     def doc_ids(self, project_id: str, limit: int | None = None, offset: int = 0) -> list[str]:
         """The ids of `docs(project_id, limit, offset)`, in that order, without reading
@@ -523,7 +534,7 @@ class Store:
             marks = ",".join("?" * len(chunk))
             for row in self._query(f"SELECT body FROM docs WHERE project_id = ? AND doc_id IN "
                                    f"({marks})", (project_id, *chunk)):
-                doc = json.loads(row["body"])
+                doc = load_body(row["body"])
                 found[doc["_id"]] = doc
         return found
 

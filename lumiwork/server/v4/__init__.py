@@ -16,9 +16,12 @@ def ping(call: Call) -> str:
     return "pong"
 
 
+# Starlette tries routes in turn: the searches and statistics, asked for most,
+# come first (a docs/search went through 25 others, ~50 µs). No two patterns
+# overlap, so the order changes nothing else.
 routes = [
     Route("/", endpoint(documentation, public=True), methods=["GET"]),
     Route("/ping/", endpoint(ping, public=True), methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-    *users.routes, *accounts.routes, *projects.routes, *docs.routes, *search.routes,
-    *topics.routes, *subsets.routes,
+    *search.routes, *topics.routes, *subsets.routes, *docs.routes, *projects.routes,
+    *users.routes, *accounts.routes,
 ]

@@ -43,15 +43,15 @@ def search_vector(call: Call, project, model: Model, allow_topic: bool):
     params = call.params
     if "text" in params:
         text = params.string("text", "", limit="query text", multiline=True)
-        indices = [index for index, _, _ in model.text_terms(text)]
-        return model.vector_for_text(text), indices, background_terms(model, text)
+        vector, indices, unseen = model.read_text(text)
+        return vector, indices, background_terms(model, text, unseen)
     if params.given("terms"):
         indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
         return model.vector_for_terms(indices), indices, []
     if allow_topic and params.given("topic"):
         topic = get_topic(call, project, params.string("topic") or "")
-        indices = [index for index, _, _ in model.text_terms(topic["text"])]
-        return model.vector_for_text(topic["text"]), indices, background_terms(model, topic["text"])
+        vector, indices, unseen = model.read_text(topic["text"])
+        return vector, indices, background_terms(model, topic["text"], unseen)
     if "vector" in params:
         return _vector_parameter(call, model), [], []
     choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"
