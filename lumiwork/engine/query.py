@@ -136,20 +136,23 @@ def subset_docs(model: Model, subset: str) -> np.ndarray:
                       lambda: model.membership[:, column].nonzero()[0].astype(np.int64))
 
 
-def match_spans(model: Model, spans: list[tuple[int, int, int]], vector: np.ndarray,
-                exact_terms: set[int]):
-    """Character spans of exact matches and of conceptual matches among a text's
-    term `spans` (``model.text_terms(text)``)."""
-    if not spans:
-        return [], []
-    scores = model.term_vectors[[index for index, _, _ in spans]] @ vector
-    exact, conceptual = [], []
-    for (index, start, end), score in zip(spans, scores.tolist()):
-        if index in exact_terms:
-            exact.append([start, end])
-        elif score >= CONCEPTUAL_THRESHOLD:
-            conceptual.append([start, end])
-    return exact, conceptual
+def match_spans(model: Model, texts_spans: list[list[tuple[int, int, int]]], vector: np.ndarray,
+                exact_terms: set[int]) -> list[tuple[list, list]]:
+    """Character spans of exact matches and of conceptual matches among each
+    text's term spans (``model.text_terms(text)``), scored in one product for
+    all the texts (one per document took 0.07 ms of a ten-document search)."""
+    indices = [index for spans in texts_spans for index, _, _ in spans]
+    scores = iter((model.term_vectors[indices] @ vector).tolist() if indices else [])
+    matches = []
+    for spans in texts_spans:
+        exact, conceptual = [], []
+        for (index, start, end), score in zip(spans, scores):
+            if index in exact_terms:
+                exact.append([start, end])
+            elif score >= CONCEPTUAL_THRESHOLD:
+                conceptual.append([start, end])
+        matches.append((exact, conceptual))
+    return matches
 
 
 def correlation_stats(values: np.ndarray) -> dict:

@@ -113,12 +113,9 @@ def search_docs(call: Call) -> dict:
     hits = [(docs[model.doc_ids[index]], score) for index, score in found if model.doc_ids[index] in docs]
     spans = [model.text_terms(doc["text"]) for doc, _ in hits]  # once, for the records and the matches
     records = doc_records(model, [doc for doc, _ in hits], spans=spans)
-    exact_set = set(exact)
-    results = []
-    for record, doc_spans, (_, score) in zip(records, spans, hits):
-        exact_spans, conceptual = query.match_spans(model, doc_spans, vector, exact_set)
-        results.append([{"document": record, "exact_indices": exact_spans,
-                         "conceptual_indices": conceptual}, score])
+    matches = query.match_spans(model, spans, vector, set(exact))
+    results = [[{"document": record, "exact_indices": exact_spans, "conceptual_indices": conceptual}, score]
+               for record, (exact_spans, conceptual), (_, score) in zip(records, matches, hits)]
     related = query.related_terms(model, vector, 10, ignored_terms(call, project))
     return {
         "search_results": results,
