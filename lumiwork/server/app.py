@@ -47,6 +47,7 @@ class ApiServer:
         self.compass = CompassService(store, store.models_dir, self.background)
         self.meter = Meter(store)
         self.read_limiter = ReadLimiter()
+        self.requests_in_flight = 0  # API v4 requests between arrival and answer
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()
         self.recalculator = Recalculator(store, self.models)
