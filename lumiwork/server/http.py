@@ -436,10 +436,12 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular",
 
     Handlers run on worker threads, except that a GET for which
     `quick_when_idle` says yes runs on the event loop when no other request is in
-    flight: it then holds nobody up, and saves the two thread switches there
-    and back, 0.2-0.3 ms of a 2.7 ms `docs/search` at 100,000 documents on the
-    2-core machine (benchmarks/RESULTS.md). While others are in flight, it takes
-    a worker thread as every other read does.
+    flight: no one is then waiting for the loop, and it saves the two thread
+    switches there and back, 0.3-0.5 ms of a ~3 ms `docs/search` at 100,000
+    documents on the 2-core machine in alternating runs (benchmarks/RESULTS.md).
+    A request that arrives meanwhile waits for it, as it would wait for a turn
+    of the read threads. While others are in flight, it takes a worker thread as
+    every other read does.
     """
 
     async def run(request: Request) -> Response:
