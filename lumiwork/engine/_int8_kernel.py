@@ -16,7 +16,7 @@ _QUANTIZE = types.void(types.Array(types.float32, 2, "C", readonly=True), types.
                        types.float32[::1], types.float32[::1])
 _FLOATS = types.Array(types.float32, 1, "C", readonly=True)
 _SCORES = types.void(types.Array(types.int8, 2, "C", readonly=True), _FLOATS, _FLOATS, _FLOATS, _FLOATS,
-                     types.float32[::1], types.float32[::1])
+                     types.float32[::1], types.float32[::1], types.int64, types.float32[::1])
 
 
 def _jit(signature, **options):
@@ -54,11 +54,12 @@ def quantize_rows(matrix, codes, steps, errors):
 
 
 @_jit(_SCORES, fastmath=True, boundscheck=False)
-def score_bounds(codes, steps, errors, vector, margin, low, high):
+def score_bounds(codes, steps, errors, vector, margin, low, high, block_rows, block_lows):
     """Every row's dot product with `vector` (padded to the codes' width) from
     the codes, s = steps[r] * (codes[r] . vector), as the interval it lies in:
     low[r] = s - b and high[r] = s + b with
-    b = errors[r] * margin[0] + steps[r] * margin[1] + margin[2].
+    b = errors[r] * margin[0] + steps[r] * margin[1] + margin[2]; and
+    block_lows[k], the highest low of rows k * block_rows up to the next block.
 
     Four rows at a time: each element of `vector` is then loaded once for four
     rows, and the four sums vectorize (SIMD) along the row. Measured at
@@ -94,3 +95,8 @@ def score_bounds(codes, steps, errors, vector, margin, low, high):
         bound = errors[row] * margin[0] + steps[row] * margin[1] + margin[2]
         low[row] = score - bound
         high[row] = score + bound
+    for block in range(len(block_lows)):
+        best = low[block * block_rows]
+        for row in range(block * block_rows + 1, min(rows, (block + 1) * block_rows)):
+            best = max(best, low[row])
+        block_lows[block] = best

@@ -1,5 +1,7 @@
 """The int8 document index: its error bounds hold, and searches over it give
 the exact scan's answers."""
+from contextlib import contextmanager
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,20 +34,36 @@ def exact_scores(matrix, vector):
 @given(matrices_and_vectors())
 def test_every_exact_score_lies_in_its_interval(case):
     matrix, vector = case
-    low, high = QuantizedRows(matrix).estimate(vector)
+    low, high, _ = QuantizedRows(matrix).estimate(vector)
     exact = exact_scores(matrix, vector)
     assert low.shape == high.shape == (len(matrix),)
     assert np.all((low <= exact) & (exact <= high))
 
 
+@contextmanager
+def setting(name, value):
+    original = getattr(quantized, name)
+    setattr(quantized, name, value)
+    try:
+        yield
+    finally:
+        setattr(quantized, name, original)
+
+
+# Blocks of 1 and 3 rows give the small matrices below many blocks, as 64 does
+# 100,000 rows; then `top` takes its floor from the block maxima.
+block_sizes = st.sampled_from([1, 3, 64])
+
+
 @settings(max_examples=300, deadline=None)
-@given(matrices_and_vectors(), st.integers(0, 70), st.data())
-def test_top_rows_are_the_exact_top_rows(case, limit, data):
+@given(matrices_and_vectors(), st.integers(0, 70), block_sizes, st.data())
+def test_top_rows_are_the_exact_top_rows(case, limit, block_rows, data):
     matrix, vector = case
     pool = None
     if data.draw(st.booleans()):
         pool = np.flatnonzero(data.draw(hnp.arrays(bool, len(matrix))))
-    rows, scores = QuantizedRows(matrix).top(vector, limit, pool)
+    with setting("BLOCK_ROWS", block_rows):
+        rows, scores = QuantizedRows(matrix).top(vector, limit, pool)
     allowed = np.arange(len(matrix)) if pool is None else pool
     expected = np.sort(exact_scores(matrix[allowed], vector))[::-1][:limit]
     assert len(rows) == len(expected) and set(rows) <= set(allowed.tolist())
@@ -69,7 +87,7 @@ def test_zero_rows_and_a_zero_vector():
     matrix = np.zeros((5, 150), dtype=np.float32)
     matrix[2, 7] = 0.5
     index = QuantizedRows(matrix)
-    low, high = index.estimate(np.zeros(150, np.float32))
+    low, high, _ = index.estimate(np.zeros(150, np.float32))
     assert np.all((low <= 0) & (high >= 0) & (high - low < 1e-30))
     rows, scores = index.top(np.eye(150, dtype=np.float32)[7], 2)
     assert rows.tolist() == [2, 0] and scores.tolist() == [0.5, 0.0]
@@ -83,19 +101,19 @@ def test_codes_are_a_quarter_of_the_float32_rows():
 
 
 @settings(max_examples=100, deadline=None)
-@given(matrices_and_vectors())
-def test_scoring_half_the_rows_on_the_helper_thread_changes_nothing(case):
+@given(matrices_and_vectors(), block_sizes)
+def test_scoring_half_the_rows_on_the_helper_thread_changes_nothing(case, block_rows):
     matrix, vector = case
     index = QuantizedRows(matrix)
-    with quantized._helper_free:  # the helper is busy: one thread scores every row
-        alone = index.estimate(vector)
-    original = quantized.SPLIT_MIN_ROWS
-    quantized.SPLIT_MIN_ROWS = 2
-    try:
-        split = index.estimate(vector)
-    finally:
-        quantized.SPLIT_MIN_ROWS = original
-    assert np.array_equal(alone.low, split.low) and np.array_equal(alone.high, split.high)
+    with setting("BLOCK_ROWS", block_rows):
+        with quantized._helper_free:  # the helper is busy: one thread scores every row
+            alone = index.estimate(vector)
+        with setting("SPLIT_MIN_ROWS", 2):
+            split = index.estimate(vector)
+    for estimate in (alone, split):
+        assert np.array_equal(estimate.low, alone.low) and np.array_equal(estimate.high, alone.high)
+        starts = range(0, len(matrix), block_rows)
+        assert estimate.block_lows.tolist() == [alone.low[start:start + block_rows].max() for start in starts]
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,13 +121,9 @@ def test_scoring_half_the_rows_on_the_helper_thread_changes_nothing(case):
 def test_past_the_exact_limit_straddling_rows_go_by_their_approximate_score(case, threshold):
     matrix, vector = case
     index = QuantizedRows(matrix)
-    low, high = index.estimate(vector)
-    original = quantized.EXACT_STRADDLING
-    quantized.EXACT_STRADDLING = -1
-    try:
+    low, high, _ = index.estimate(vector)
+    with setting("EXACT_STRADDLING", -1):
         mask = index.at_least(vector, threshold)
-    finally:
-        quantized.EXACT_STRADDLING = original
     straddling = (low < threshold) & (high >= threshold)
     exact = matrix @ vector
     assert np.array_equal(mask[~straddling], exact[~straddling] >= threshold)
