@@ -161,8 +161,9 @@ class Model:
     def read_text(self, text: str) -> tuple[np.ndarray, list[int], list[tuple[str, int, int]]]:
         """A text's vector (`vector_for_text`), the indices of its terms and its
         words only the background knows (`background_words`), reading it once."""
-        indices = [index for index, _, _ in self.text_terms(text)]
-        unseen_words = self.background_words(text)
+        tokens = tokenize(text, self.language)
+        indices = [index for index, _, _ in self.token_terms(tokens)]
+        unseen_words = self.token_background_words(tokens)
         unseen = self.unseen_vectors([lemma for lemma, _, _ in unseen_words])
         if not len(unseen):
             return self.vector_for_terms(indices), indices, unseen_words
@@ -185,7 +186,13 @@ class Model:
         background knows, in order."""
         if self.background is None:
             return []
-        return [(token.lemma, token.start, token.end) for token in tokenize(text, self.language)
+        return self.token_background_words(tokenize(text, self.language))
+
+    def token_background_words(self, tokens: Sequence[Token]) -> list[tuple[str, int, int]]:
+        """`background_words` among a text's tokens."""
+        if self.background is None:
+            return []
+        return [(token.lemma, token.start, token.end) for token in tokens
                 if not token.is_stopword and f"{token.lemma}|{self.language}" not in self.term_index
                 and token.lemma in self.background.index]
 

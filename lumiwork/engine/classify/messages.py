@@ -51,21 +51,12 @@ def prepare(model: Model, texts: Sequence[str] | Messages) -> Messages:
     tokens = [tokenize(text, model.language) for text in texts]
     term_indices = [np.array([index for index, _, _ in model.token_terms(found)], dtype=np.int64)
                     for found in tokens]
-    unseen = [model.unseen_vectors(_background_lemmas(model, found)) for found in tokens]
+    unseen = [model.unseen_vectors([lemma for lemma, _, _ in model.token_background_words(found)])
+              for found in tokens]
     vectors = np.zeros((len(texts), model.dimensions), dtype=np.float32)
     for i in range(len(texts)):
         vectors[i] = _message_vector(model, term_indices[i], unseen[i])
     return Messages(texts, tokens, term_indices, unseen, vectors)
-
-
-def _background_lemmas(model: Model, tokens: list[Token]) -> list[str]:
-    """Model.background_words without tokenizing again."""
-    if model.background is None:
-        return []
-    language = model.language
-    return [token.lemma for token in tokens
-            if not token.is_stopword and f"{token.lemma}|{language}" not in model.term_index
-            and token.lemma in model.background.index]
 
 
 def _message_vector(model: Model, term_indices: np.ndarray, unseen: np.ndarray) -> np.ndarray:
