@@ -151,6 +151,9 @@ class QuantizedRows:
         limit-th highest lowest possible score (or a floor below it, see
         `Estimate.floor`): only those are scored exactly.
         """
+        if not np.any(vector):  # every score is 0: the first rows, ties by row, without a scan
+            rows = (np.arange(len(self)) if pool is None else np.sort(pool))[:max(limit, 0)]
+            return rows.astype(np.int64), np.zeros(len(rows), dtype=np.float32)
         estimate = estimate or self.estimate(vector)
         low, high = estimate.low, estimate.high
         if pool is not None:

@@ -91,6 +91,11 @@ def test_zero_rows_and_a_zero_vector():
     assert np.all((low <= 0) & (high >= 0) & (high - low < 1e-30))
     rows, scores = index.top(np.eye(150, dtype=np.float32)[7], 2)
     assert rows.tolist() == [2, 0] and scores.tolist() == [0.5, 0.0]
+    # a zero vector scores every row 0: the first rows (of the pool), ties by row
+    rows, scores = index.top(np.zeros(150, np.float32), 3)
+    assert rows.tolist() == [0, 1, 2] and scores.tolist() == [0.0, 0.0, 0.0]
+    rows, _ = index.top(np.zeros(150, np.float32), 2, pool=np.array([4, 1, 3]))
+    assert rows.tolist() == [1, 3]
 
 
 def test_codes_are_a_quarter_of_the_float32_rows():
