@@ -24,6 +24,8 @@ from .text import LANGUAGE, Token, check_language, lemma_spans, lemmatize, stopw
 
 # Stage names, in build order; benchmarks and progress bars report these.
 STAGES = ("tokenize", "terms", "association", "vectors", "documents", "statistics")
+# Model.memo's mark for a key it holds no answer for (an answer may be None).
+_MISSING = object()
 
 
 @dataclass
@@ -76,7 +78,8 @@ class Model:
         self.top_order = np.argsort(-self.scores, kind="stable")
         self._memo: OrderedDict = OrderedDict()
         self._kept: dict = {}
-        self._memo_lock = threading.RLock()
+        self._memo_lock = threading.Lock()  # guards _memo, _kept and _key_locks only
+        self._key_locks: dict = {}  # key -> the lock of the thread computing it
 
     # Made on first use, not in every build process that only saves the model
     # (37 ms at 100,000 documents); the server makes them after a new model is
@@ -101,23 +104,41 @@ class Model:
     def memo(self, key, compute, capacity: int = 64, keep: bool = False):
         """`compute()` once per key for this model (a model never changes once
         built), keeping the `capacity` most recently used answers, and for good
-        those asked with `keep`. Computed under the lock, so two threads never
-        compute the same answer twice (the search indexes, the slowest, are
-        made as a model becomes current)."""
+        those asked with `keep`.
+
+        Two threads never compute the same answer twice: the second waits for
+        the first. Answers to other keys do not wait: the document search index
+        takes 0.3-0.6 s to make at 1M documents, and a term search right after
+        a recalculation waited for it (p95 61-87 ms, benchmarks/RESULTS.md)."""
         with self._memo_lock:
-            if key in self._kept:
-                return self._kept[key]
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                return self._memo[key]
+            found = self._remembered(key)
+            if found is not _MISSING:
+                return found
+            key_lock = self._key_locks.setdefault(key, threading.RLock())
+        with key_lock:
+            with self._memo_lock:
+                found = self._remembered(key)
+            if found is not _MISSING:  # computed meanwhile by the thread this one waited for
+                return found
             value = compute()
-            if keep:
-                self._kept[key] = value
-                return value
-            self._memo[key] = value
-            while len(self._memo) > capacity:
-                self._memo.popitem(last=False)
+            with self._memo_lock:
+                if keep:
+                    self._kept[key] = value
+                else:
+                    self._memo[key] = value
+                    while len(self._memo) > capacity:
+                        self._memo.popitem(last=False)
+                self._key_locks.pop(key, None)
             return value
+
+    def _remembered(self, key):
+        """The memo's answer for `key`, or _MISSING (under _memo_lock)."""
+        if key in self._kept:
+            return self._kept[key]
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        return _MISSING
 
     # ---- text -> terms -> vectors -------------------------------------------------
     def text_terms(self, text: str) -> list[tuple[int, int, int]]:

@@ -1,4 +1,6 @@
 """The engine alone: deterministic builds and topic statistics."""
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -62,6 +64,31 @@ def test_model_memo_computes_once_per_key_and_forgets_the_oldest(model):
     model.memo(("test", 3), lambda: compute(3), capacity=2)
     assert model.memo(("test", 1), lambda: compute(4), capacity=2) == 4
     assert calls == [1, 2, 3, 4]
+
+
+def test_model_memo_makes_one_key_wait_only_for_its_own_answer(model):
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(10)
+        return "slow answer"
+
+    answers = {}
+    first = threading.Thread(target=lambda: answers.setdefault(1, model.memo(("test", "slow"), slow)))
+    second = threading.Thread(target=lambda: answers.setdefault(2, model.memo(("test", "slow"), slow)))
+    first.start()
+    assert started.wait(10)
+    second.start()
+    # another key is answered while the slow one is still being computed
+    assert model.memo(("test", "quick"), lambda: "quick answer") == "quick answer"
+    assert not release.is_set() and second.is_alive()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert answers == {1: "slow answer", 2: "slow answer"} and calls == ["slow"]
 
 
 def _brute_force_search(model, vector, exact_terms, limit, subset, exact_only):
