@@ -28,6 +28,8 @@ RETRY_STATUSES = (429, 502, 503)
 # Methods safe to send twice: a retried POST could create a second project.
 IDEMPOTENT_METHODS = ("get", "put", "delete")
 MAX_MESSAGE = 500  # characters of a server's message shown in str(error)
+# The longest wait_for asks a server to hold a job request open, in seconds.
+LONG_POLL = 10.0
 
 
 class LuminosoError(Exception):
@@ -567,14 +569,23 @@ class LuminosoClient:
 
         With `progress`, a bar shows the job's stage ("stage 3/6: association")
         when the server reports it (lumiwork's does, as extra job fields), else
-        the time waited so far.
+        the time waited so far. A server that reports stages is asked to answer
+        when the job's record changes (`wait`, see lumiwork's `jobs/id/<n>/`)
+        rather than polled every `interval` seconds, so the end is known at once.
         """
         path = f"{ensure_trailing_slash(base_path or 'jobs/id')}{job_id}"
         start = time.monotonic()
+        status: dict | None = None
         with _progress(total=None, desc=f"job {job_id}", unit="stage", disable=not progress,
                        bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}]") as bar:
             while True:
-                status = self.get(path)
+                asked, sent, previous = 0.0, time.monotonic(), status
+                if status is not None and "stage" in status:
+                    left = LONG_POLL if timeout is None else timeout - (sent - start)
+                    asked = round(max(0.0, min(LONG_POLL, self.timeout / 2, left)), 3)
+                    status = self.get(path, wait=asked)
+                else:
+                    status = self.get(path)
                 _show_stage(bar, job_id, status)
                 if status["stop_time"]:
                     if status["success"]:
@@ -587,7 +598,11 @@ class LuminosoClient:
                                         f"{status.get('message') or 'the server gave no reason'}")
                 if timeout is not None and time.monotonic() - start > timeout:
                     raise LuminosoTimeoutError(f"job {job_id} still running after {timeout} s")
-                time.sleep(interval)
+                # Other servers are polled every `interval`; so is one that reports
+                # stages but answered at once with nothing new (it ignores `wait`).
+                ignored = asked and status == previous and time.monotonic() - sent < asked / 2
+                if "stage" not in status or ignored:
+                    time.sleep(interval)
 
     def save_token(self, token_file: str | None = None) -> str:
         """Save a long-lived token for this server, creating one if needed."""

@@ -105,7 +105,9 @@ GET  P docs/                   limit (default 100), offset, doc_fields (list)
 GET  P docs/id/<id>/           one document with terms (character spans) and vector
 POST P docs/recalculate/       starts a recalculation job; returns its job id (int)
 GET  P jobs/                   running jobs; verbose=true lists every job
-GET  P jobs/id/<n>/            {source_type, start_time, stop_time, success}
+GET  P jobs/id/<n>/            {source_type, start_time, stop_time, success, stage}; with
+                               wait (seconds, at most 30; lumiwork's own) a running job is
+                               answered when its record changes or once wait has passed
 GET  P terms/                  top terms by relevance: limit (default 50), subset, terms (list)
 GET  P terms/search/           text | terms | topic | vector, limit (default 10)
                                -> {search_results: [[term, correlation]], search_vector}

@@ -20,7 +20,7 @@ from . import auth, compass, v4
 from .compass.http import compass_error
 from .compass.service import CompassService
 from .http import DEFAULT_MAX_BODY, ApiError, Meter, ReadLimiter, error_response
-from .jobs import BackgroundProvider, ModelCache, Recalculator, warm_up_process
+from .jobs import BackgroundProvider, JobWatch, ModelCache, Recalculator, warm_up_process
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ class ApiServer:
         self.requests_in_flight = 0  # API v4 requests between arrival and answer
         self.login_throttle = auth.LoginThrottle()
         store.fail_interrupted_jobs()
-        self.recalculator = Recalculator(store, self.models)
+        self.job_watch = JobWatch()
+        self.recalculator = Recalculator(store, self.models, on_change=self.job_watch.notify)
 
     def authenticate(self, authorization: str) -> tuple[str, str, bool]:
         """(username, token, must change a temporary password) of an

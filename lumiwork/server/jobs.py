@@ -3,12 +3,14 @@ process (builder.py), while the previous model of each project keeps answering
 queries."""
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 import queue
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from ..build_process import BuildOrder, reserve_megabytes
@@ -183,14 +185,44 @@ def _settle() -> bool:
     return True
 
 
+class JobWatch:
+    """Lets requests wait, on the event loop and without a thread, until some
+    job's record changes (a stage starts, or the job ends).
+
+    `notify` may be called from any thread. A waiter takes `current()` before it
+    reads a record, so a change made after that read still wakes it."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed = asyncio.Event()
+
+    def current(self) -> asyncio.Event:
+        """The event the next change sets (call it on the event loop)."""
+        self._loop = asyncio.get_running_loop()
+        return self._changed
+
+    def notify(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._fire)
+            except RuntimeError:  # the loop closed meanwhile: nobody is waiting
+                pass
+
+    def _fire(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+
 class Recalculator:
     """Runs recalculation jobs one at a time: a thread takes them in turn and
     each build runs in a child process (builder.py) while the previous model of
     the project keeps answering."""
 
-    def __init__(self, store: Store, models: ModelCache):
+    def __init__(self, store: Store, models: ModelCache, on_change: Callable[[], None] = lambda: None):
         self.store = store
         self.models = models
+        self.on_change = on_change  # called after a job's record changes
         self.builder = ProcessBuilder()
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="lumiwork-recalculator", daemon=True)
@@ -243,6 +275,7 @@ class Recalculator:
                 self.store.set_job_stage(project_id, job_id, stage, STAGES.index(stage) + 1, len(STAGES))
             except Exception:  # bookkeeping (e.g. a full disk) never fails the build
                 log.warning("could not record stage %s of job %s of %s", stage, job_id, project_id)
+            self.on_change()
 
         try:
             report = self.builder.build(order, progress)
@@ -271,6 +304,7 @@ class Recalculator:
             model_path.unlink(missing_ok=True)
             self._finish_failed(project_id, job_id, failure_message(exc))
             return
+        self.on_change()
         self.models.put(project_id, model_file, model)
         self._remove_old_models(project_id, keep=model_file)
 
@@ -279,6 +313,7 @@ class Recalculator:
             self.store.finish_job(project_id, job_id, success=False, message=message)
         except Exception:  # a full disk: the job is marked failed at the next start
             log.exception("could not record the failure of job %s of %s", job_id, project_id)
+        self.on_change()
 
     def _remove_old_models(self, project_id: str, keep: str) -> None:
         for path in Path(self.store.models_dir).glob(f"{project_id}-*.npz"):

@@ -659,8 +659,10 @@ def _job_dict(row) -> dict:
            "start_time": row["start_time"], "stop_time": row["stop_time"], "success": success}
     if row["message"]:
         job["message"] = row["message"]
-    # Extra fields (the official client reads only the ones above): how far the job got.
+    # Extra fields (the official client reads only the ones above): how far the job got
+    # (a stage of None: not started yet). LuminosoClient.wait_for takes them to mean that
+    # this server knows jobs/id/<n>/?wait=.
+    job["stage"] = row["stage"]
     if row["stage"] is not None:
-        job["stage"] = row["stage"]
         job["progress"] = {"stage": row["stage_index"], "stages": row["stage_count"]}
     return job

@@ -2,6 +2,7 @@
 import json
 import stat
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -246,3 +247,40 @@ def test_same_name_projects_resolve_to_the_newest(server, account_client, tmp_pa
                  "--append", "--stage"]) == 0
     capsys.readouterr()
     assert len(newer.get("docs")) == 3 and len(older.get("docs")) == 2
+
+
+class UnwaitingJobHandler(BaseHTTPRequestHandler):
+    """A job record with a stage, answered at once whatever `wait` says; the
+    job stops 0.5 s after the first request."""
+
+    def do_GET(self):
+        server = self.server
+        server.requests.append(self.path)
+        server.first = server.first or time.monotonic()
+        stopped = time.monotonic() - server.first > 0.5
+        job = {"job_id": 1, "start_time": 1.0, "stop_time": 2.0 if stopped else None,
+               "success": True if stopped else None, "stage": "vectors"}
+        data = json.dumps({"result": job, "error": None}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_wait_for_polls_every_interval_a_server_that_ignores_wait():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), UnwaitingJobHandler)
+    httpd.requests, httpd.first = [], None
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = LuminosoClient.connect(f"http://127.0.0.1:{httpd.server_port}/api/v4/", token="t")
+        assert client.wait_for(1, interval=0.1)["success"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    # ~0.5 s at one request per 0.1 s, not a busy loop; each asked the server to wait
+    assert 3 <= len(httpd.requests) <= 10
+    assert all("wait=" in path for path in httpd.requests[1:])

@@ -1,9 +1,12 @@
 """Every frames function against the real embedded server's Siddhartha project."""
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from lumiwork import frames
+from lumiwork.client import LuminosoClientError
 
 
 def test_projects(demo_project):
@@ -249,3 +252,35 @@ def test_the_vector_fields_render_as_the_full_records_do(demo_project):
     assert demo_project.get("docs", doc_fields=["_id"], limit=5) == [
         {"_id": doc["_id"]} for doc in demo_project.get("docs", doc_fields=["_id", "title"], limit=5)]
     assert demo_project.get("docs", doc_fields=["_id", "vector"], limit=5, offset=10 ** 6) == []
+
+
+def test_a_job_request_with_wait_answers_when_the_record_changes(account_client):
+    project = account_client.change_path(account_client.post("", name="waiting")["project_id"])
+    project.upload("docs", [{"text": "The river ran past the ferry."},
+                            {"text": "The ferryman listened to the river."}] * 20)
+    job_id = project.post("docs/recalculate")
+    seen = [project.get(f"jobs/id/{job_id}")]
+    while not seen[-1]["stop_time"]:
+        seen.append(project.get(f"jobs/id/{job_id}", wait=30))
+        # each answer is a change: a later stage, or the end (no answer waits out its 30 s)
+        assert seen[-1] != seen[-2]
+        assert len(seen) <= 1 + 6 + 1
+    assert seen[-1]["success"] and seen[-1]["stage"] == "statistics"
+    # a stopped job is answered at once, and bad waits are named
+    assert project.get(f"jobs/id/{job_id}", wait=30) == seen[-1]
+    for wrong in (-1, 31, "soon", "nan"):
+        with pytest.raises(LuminosoClientError) as info:
+            project.get(f"jobs/id/{job_id}", wait=wrong)
+        assert info.value.code == "INVALID_PARAMETER" and "wait" in info.value.message
+    account_client.delete(project.url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_wait_for_does_not_sleep_its_interval_on_a_server_that_waits(account_client):
+    project = account_client.change_path(account_client.post("", name="no sleeping")["project_id"])
+    project.upload("docs", [{"text": "The river ran past the ferry."},
+                            {"text": "The ferryman listened to the river."}])
+    # polling every 60 s would make this take a minute; a waiting server answers at the end
+    start = time.monotonic()
+    job = project.wait_for(project.post("docs/recalculate"), interval=60, timeout=50)
+    assert job["success"] and time.monotonic() - start < 50
+    account_client.delete(project.url.rstrip("/").rsplit("/", 1)[-1])

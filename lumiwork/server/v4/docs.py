@@ -1,15 +1,20 @@
 """docs/ and jobs/: upload, validate, list, delete and recalculate documents."""
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import numpy as np
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
 from .. import auth
-from ..http import LIMITS, ApiError, Call, Raw, check_text, endpoint, path_integer
+from ..http import LIMITS, ApiError, Call, Raw, bad_parameter, check_text, endpoint, error_response, path_integer
 from .lookups import get_model, get_project
 from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, topic_vector
 
@@ -189,6 +194,55 @@ def get_job(call: Call) -> dict:
     return job
 
 
+# The longest `wait` a job request may ask for, in seconds.
+MAX_JOB_WAIT = 30.0
+
+
+def waiting_for_change(read_job: Callable[[Request], Awaitable[Response]]):
+    """GET jobs/id/<n>/ with lumiwork's `wait` parameter (seconds, at most
+    MAX_JOB_WAIT): while the job runs, the answer comes when its record changes
+    (a stage starts, or it ends) or once `wait` has passed, so a client learns
+    of the end at once instead of at its next poll. The waiting holds no thread:
+    it is on the event loop (`JobWatch`)."""
+
+    async def run(request: Request) -> Response:
+        given = request.query_params.get("wait")
+        if given is None:
+            return await read_job(request)
+        try:
+            wait = float(given)
+        except ValueError:
+            wait = math.nan
+        if not 0 <= wait <= MAX_JOB_WAIT:  # NaN too
+            return error_response(bad_parameter("wait", f"must be a number of seconds from 0 to "
+                                                        f"{MAX_JOB_WAIT:g}, not {given!r}"))
+        watch = request.app.state.api.job_watch
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        changed = watch.current()
+        first = await read_job(request)
+        while first.status_code == 200 and not _stopped(first) and loop.time() < deadline:
+            try:
+                await asyncio.wait_for(changed.wait(), deadline - loop.time())
+            except TimeoutError:
+                pass
+            changed = watch.current()
+            answer = await read_job(Request(request.scope, _no_body))  # the request's own is read
+            if answer.body != first.body:
+                return answer
+        return first
+
+    return run
+
+
+async def _no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _stopped(response: Response) -> bool:
+    return orjson.loads(response.body)["result"]["stop_time"] is not None
+
+
 def doc_vectors(call: Call) -> list[dict]:
     project = get_project(call)
     model = get_model(call, project)
@@ -236,5 +290,5 @@ routes = [
     Route(P + "docs/vectors/", endpoint(doc_vectors), methods=["POST"]),
     Route(P + "docs/correlations/", endpoint(doc_correlations), methods=["GET"]),
     Route(P + "jobs/", endpoint(list_jobs), methods=["GET"]),
-    Route(P + "jobs/id/{job}/", endpoint(get_job), methods=["GET"]),
+    Route(P + "jobs/id/{job}/", waiting_for_change(endpoint(get_job)), methods=["GET"]),
 ]
