@@ -272,6 +272,9 @@ def test_a_job_request_with_wait_answers_when_the_record_changes(account_client)
         with pytest.raises(LuminosoClientError) as info:
             project.get(f"jobs/id/{job_id}", wait=wrong)
         assert info.value.code == "INVALID_PARAMETER" and "wait" in info.value.message
+    with pytest.raises(LuminosoClientError) as info:  # the job is looked up first
+        project.get(f"jobs/id/{job_id + 1}", wait="soon")
+    assert info.value.code == "NOT_FOUND"
     account_client.delete(project.url.rstrip("/").rsplit("/", 1)[-1])
 
 

@@ -206,9 +206,12 @@ def waiting_for_change(read_job: Callable[[Request], Awaitable[Response]]):
     it is on the event loop (`JobWatch`)."""
 
     async def run(request: Request) -> Response:
+        watch = request.app.state.api.job_watch
+        changed = watch.current()  # before reading: a change after the read still wakes this
+        first = await read_job(request)  # authenticates and finds the job, or answers why not
         given = request.query_params.get("wait")
-        if given is None:
-            return await read_job(request)
+        if given is None or first.status_code != 200:
+            return first
         try:
             wait = float(given)
         except ValueError:
@@ -216,12 +219,9 @@ def waiting_for_change(read_job: Callable[[Request], Awaitable[Response]]):
         if not 0 <= wait <= MAX_JOB_WAIT:  # NaN too
             return error_response(bad_parameter("wait", f"must be a number of seconds from 0 to "
                                                         f"{MAX_JOB_WAIT:g}, not {given!r}"))
-        watch = request.app.state.api.job_watch
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        changed = watch.current()
-        first = await read_job(request)
-        while first.status_code == 200 and not _stopped(first) and loop.time() < deadline:
+        while not _stopped(first) and loop.time() < deadline:
             try:
                 await asyncio.wait_for(changed.wait(), deadline - loop.time())
             except TimeoutError:
