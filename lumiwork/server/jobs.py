@@ -198,7 +198,9 @@ class JobWatch:
 
     def current(self) -> asyncio.Event:
         """The event the next change sets (call it on the event loop)."""
-        self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # an event serves one loop only (a new server loop, or a test's)
+            self._loop, self._changed = loop, asyncio.Event()
         return self._changed
 
     def notify(self) -> None:

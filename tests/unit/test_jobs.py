@@ -1,10 +1,12 @@
 """Recalculation bookkeeping: failure messages and the model cache."""
+import asyncio
 import errno
+import threading
 
 import pytest
 
 from lumiwork.engine import BuildError, build_model
-from lumiwork.server.jobs import ModelCache, failure_message
+from lumiwork.server.jobs import JobWatch, ModelCache, failure_message
 from lumiwork.server.store import StorageFull, Store
 
 
@@ -90,3 +92,24 @@ def test_a_memory_reserve_is_touched_then_given_back():
     assert grown - before >= 230  # touched, and kept after the blocks were freed
     assert grown - released >= 200  # given back
     assert interrupted == 48  # three 16 MB blocks, then the order came first
+
+
+def test_a_job_watch_wakes_its_waiters_from_another_thread_on_any_loop():
+    watch = JobWatch()
+
+    async def wait(seconds, change_after=None):
+        changed = watch.current()
+        if change_after is not None:
+            threading.Timer(change_after, watch.notify).start()
+        try:
+            await asyncio.wait_for(changed.wait(), seconds)
+        except TimeoutError:
+            return "no change"
+        return "changed" if watch.current() is not changed else "stale event"
+
+    # each asyncio.run is a new event loop, as a restarted server's or a test's;
+    # the first waits in vain, so its event is left bound to a loop that is gone
+    assert asyncio.run(wait(0.05)) == "no change"
+    assert asyncio.run(wait(10, change_after=0.05)) == "changed"
+    assert asyncio.run(wait(10, change_after=0.05)) == "changed"
+    watch.notify()  # its loop is closed: nothing to wake, and no error
