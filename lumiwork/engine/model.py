@@ -166,11 +166,15 @@ class Model:
                             found.append((index, starts[i], ends[i + n - 1]))
         return found
 
-    def vector_for_terms(self, term_indices) -> np.ndarray:
-        """Unit idf-weighted mean of term vectors (zero vector for no terms)."""
+    def vector_for_terms(self, term_indices, unseen: np.ndarray | None = None) -> np.ndarray:
+        """Unit idf-weighted mean of term vectors (zero vector for no terms),
+        plus `unseen` (k, dimensions), vectors of words only the background
+        knows, weighted as the rarest term."""
         vector = np.zeros(self.dimensions, dtype=np.float64)
         for index in term_indices:
             vector += self.idf[index] * self.term_vectors[index]
+        if unseen is not None and len(unseen):
+            vector += float(self.idf.max(initial=1.0)) * unseen.sum(axis=0)
         norm = np.linalg.norm(vector)
         return (vector / norm if norm else vector).astype(np.float32)
 
@@ -186,14 +190,7 @@ class Model:
         indices = [index for index, _, _ in self.token_terms(tokens)]
         unseen_words = self.token_background_words(tokens)
         unseen = self.unseen_vectors([lemma for lemma, _, _ in unseen_words])
-        if not len(unseen):
-            return self.vector_for_terms(indices), indices, unseen_words
-        vector = np.zeros(self.dimensions, dtype=np.float64)
-        for index in indices:
-            vector += self.idf[index] * self.term_vectors[index]
-        vector += float(self.idf.max(initial=1.0)) * unseen.sum(axis=0)
-        norm = np.linalg.norm(vector)
-        return (vector / norm if norm else vector).astype(np.float32), indices, unseen_words
+        return self.vector_for_terms(indices, unseen), indices, unseen_words
 
     # ---- words only the background knows --------------------------------------------
     def attach_background(self, background: Background | None) -> None:

@@ -55,18 +55,8 @@ def prepare(model: Model, texts: Sequence[str] | Messages) -> Messages:
               for found in tokens]
     vectors = np.zeros((len(texts), model.dimensions), dtype=np.float32)
     for i in range(len(texts)):
-        vectors[i] = _message_vector(model, term_indices[i], unseen[i])
+        vectors[i] = model.vector_for_terms(term_indices[i], unseen[i])
     return Messages(texts, tokens, term_indices, unseen, vectors)
-
-
-def _message_vector(model: Model, term_indices: np.ndarray, unseen: np.ndarray) -> np.ndarray:
-    """Model.vector_for_text from already found terms: idf-weighted sum of term vectors,
-    background-only words weighted as the rarest term; unit length (zero if nothing)."""
-    vector = (model.idf[term_indices, None] * model.term_vectors[term_indices]).sum(axis=0, dtype=np.float64)
-    if len(unseen):
-        vector = vector + float(model.idf.max(initial=1.0)) * unseen.sum(axis=0)
-    norm = np.linalg.norm(vector)
-    return (vector / norm if norm else vector).astype(np.float32)
 
 
 def _unit_rows(rows: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from ...engine.text import SUPPORTED_LANGUAGES
 from .. import auth
 from ..http import LIMITS, ApiError, Call, Raw, bad_parameter, check_text, endpoint, error_response, path_integer
 from .lookups import get_model, get_project
-from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, topic_vector
+from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, term_spans, topic_vector
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
 # Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
@@ -256,11 +256,9 @@ def doc_vectors(call: Call) -> list[dict]:
             raise ApiError(400, "NO_TEXT", f"item {index} has no 'text' string")
         check_text(f"item {index} text", item["text"], "document text", multiline=True)
     for item in call.body:
-        spans = model.text_terms(item["text"])
-        results.append({"text": item["text"],
-                        "terms": [{"term": model.terms[i], "start": s, "end": e} for i, s, e in spans],
-                        "background_terms": background_terms(model, item["text"]),
-                        "vector": pack(model.vector_for_text(item["text"]))})
+        vector, _, unseen = model.read_text(item["text"])
+        results.append({"text": item["text"], "terms": term_spans(model, item["text"]),
+                        "background_terms": background_terms(unseen), "vector": pack(vector)})
     return results
 
 

@@ -44,14 +44,14 @@ def search_vector(call: Call, project, model: Model, allow_topic: bool):
     if "text" in params:
         text = params.string("text", "", limit="query text", multiline=True)
         vector, indices, unseen = model.read_text(text)
-        return vector, indices, background_terms(model, text, unseen)
+        return vector, indices, background_terms(unseen)
     if params.given("terms"):
         indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
         return model.vector_for_terms(indices), indices, []
     if allow_topic and params.given("topic"):
         topic = get_topic(call, project, params.string("topic") or "")
         vector, indices, unseen = model.read_text(topic["text"])
-        return vector, indices, background_terms(model, topic["text"], unseen)
+        return vector, indices, background_terms(unseen)
     if "vector" in params:
         return _vector_parameter(call, model), [], []
     choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"

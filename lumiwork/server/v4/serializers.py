@@ -46,12 +46,10 @@ def term_record(model: Model, index: int) -> dict:
     }
 
 
-def background_terms(model: Model, text: str,
-                     words: list[tuple[str, int, int]] | None = None) -> list[dict]:
+def background_terms(words: list[tuple[str, int, int]]) -> list[dict]:
     """Words of a text the project never saw whose vectors came from general
-    knowledge; `words` are its `model.background_words`, if already found."""
-    return [{"term": f"{lemma}|en", "start": start, "end": end}
-            for lemma, start, end in (model.background_words(text) if words is None else words)]
+    knowledge, from its `Model.background_words` (or `read_text`'s)."""
+    return [{"term": f"{lemma}|en", "start": start, "end": end} for lemma, start, end in words]
 
 
 def topic_vector(model: Model | None, topic: dict):
