@@ -12,10 +12,10 @@ import math
 import numpy as np
 from numba import njit, types
 
-_QUANTIZE = types.void(types.Array(types.float32, 2, "C", readonly=True), types.int8[:, ::1],
-                       types.float32[::1], types.float32[::1])
+_QUANTIZE = types.void(types.Array(types.float32, 2, "C", readonly=True), types.int64, types.int8[:, ::1],
+                       types.float32[::1], types.float32[::1], types.float32[::1], types.float64)
 _FLOATS = types.Array(types.float32, 1, "C", readonly=True)
-_SCORES = types.void(types.Array(types.int8, 2, "C", readonly=True), _FLOATS, _FLOATS, _FLOATS, _FLOATS,
+_SCORES = types.void(types.Array(types.int8, 2, "C", readonly=True), _FLOATS, _FLOATS, _FLOATS, _FLOATS, _FLOATS,
                      types.float32[::1], types.float32[::1], types.int64, types.float32[::1])
 
 
@@ -29,36 +29,46 @@ def _jit(signature, **options):
 
 
 @_jit(_QUANTIZE)
-def quantize_rows(matrix, codes, steps, errors):
-    """Each row x of `matrix` (n, d) as int8 codes c (n, >= d; the padding stays
-    zero) and a step s = max|x| / 127, with x ~= s * c; `errors` gets an upper
-    bound of ||x - s * c||, computed in float64 and rounded up."""
-    rows, dims = matrix.shape
-    for row in range(rows):
-        values = matrix[row]
+def quantize_rows(rows, kept, codes, steps, errors, residuals, slack):
+    """The first `kept` values y of each row of `rows` (n, d) as int8 codes c
+    (n, >= kept; the padding stays zero) and a step s = max|y| / 127, with
+    y ~= s * c. `errors` gets an upper bound of ||y - s * c|| and `residuals`
+    one of the norm of the row's other d - kept values, both computed in float64,
+    rounded up, and each plus `slack` times the row's norm."""
+    count, dims = rows.shape
+    for row in range(count):
+        values = rows[row]
         largest = 0.0
-        for i in range(dims):
+        for i in range(kept):
             largest = max(largest, abs(np.float64(values[i])))
         step = np.float32(largest / 127.0)
         if step == 0:  # a zero row, or one too small for a float32 step: all codes 0
             step = np.float32(1.0)
         inverse = 1.0 / np.float64(step)
         squared = 0.0
-        for i in range(dims):
-            code = min(127.0, max(-127.0, round(np.float64(values[i]) * inverse)))
+        total = 0.0
+        for i in range(kept):
+            value = np.float64(values[i])
+            code = min(127.0, max(-127.0, np.rint(value * inverse)))
             codes[row, i] = np.int8(code)
-            residual = np.float64(values[i]) - code * np.float64(step)
+            residual = value - code * np.float64(step)
             squared += residual * residual
+            total += value * value
+        rest = 0.0
+        for i in range(kept, dims):
+            rest += np.float64(values[i]) * np.float64(values[i])
+        extra = slack * math.sqrt(total + rest) + 1e-12
         steps[row] = step
-        errors[row] = np.float32(math.sqrt(squared) * (1 + 1e-6) + 1e-12)
+        errors[row] = np.float32(math.sqrt(squared) * (1 + 1e-6) + extra)
+        residuals[row] = np.float32(math.sqrt(rest) * (1 + 1e-6) + extra)
 
 
 @_jit(_SCORES, fastmath=True, boundscheck=False)
-def score_bounds(codes, steps, errors, vector, margin, low, high, block_rows, block_lows):
+def score_bounds(codes, steps, errors, residuals, vector, margin, low, high, block_rows, block_lows):
     """Every row's dot product with `vector` (padded to the codes' width) from
     the codes, s = steps[r] * (codes[r] . vector), as the interval it lies in:
     low[r] = s - b and high[r] = s + b with
-    b = errors[r] * margin[0] + steps[r] * margin[1] + margin[2]; and
+    b = errors[r] * margin[0] + steps[r] * margin[1] + residuals[r] * margin[3] + margin[2]; and
     block_lows[k], the highest low of rows k * block_rows up to the next block.
 
     Four rows at a time: each element of `vector` is then loaded once for four
@@ -92,7 +102,7 @@ def score_bounds(codes, steps, errors, vector, margin, low, high, block_rows, bl
     # Apart from the sums: in the same loop they slowed it by a fifth.
     for row in range(rows):
         score = low[row] * steps[row]
-        bound = errors[row] * margin[0] + steps[row] * margin[1] + margin[2]
+        bound = errors[row] * margin[0] + steps[row] * margin[1] + residuals[row] * margin[3] + margin[2]
         low[row] = score - bound
         high[row] = score + bound
     for block in range(len(block_lows)):

@@ -95,13 +95,13 @@ def exact_docs(model: Model, term_indices) -> np.ndarray:
 
 
 def doc_search_index(model: Model) -> QuantizedRows:
-    """The document vectors as int8 codes (made once per model: 30-60 ms at
-    100,000 documents)."""
+    """The document vectors as int8 codes (made once per model: 45-65 ms at
+    100,000 documents, 0.5 s at 1M)."""
     return model.memo(("quantized docs",), lambda: QuantizedRows(model.doc_vectors), keep=True)
 
 
 def term_search_index(model: Model) -> QuantizedRows:
-    """The term vectors as int8 codes (made once per model). Scanning them took
+    """The term vectors as int8 codes (made once per model). Their top ten took
     0.08 ms against 0.2 ms for the float32 vectors of a 15,600-term project."""
     return model.memo(("quantized terms",), lambda: QuantizedRows(model.term_vectors), keep=True)
 
