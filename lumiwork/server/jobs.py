@@ -133,7 +133,7 @@ class ModelCache:
         # the one it needs (see Model.memo). Term searches need only the first;
         # the second is made outside the GIL, so they go on meanwhile.
         query.term_search_index(model)
-        query.doc_search_index(model)  # 45-65 ms at 100,000 documents, 0.5 s at 1M
+        query.doc_search_index(model)  # 80-95 ms at 100,000 documents, 0.9 s at 1M
         model.make_lookups()
         model.memo(("settled",), _settle, keep=True)
 
