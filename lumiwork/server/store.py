@@ -72,6 +72,14 @@ class DataDirError(OSError):
 
 SQLITE_FULL = 13
 DB_NAME = "lumiwork.sqlite3"
+# SQLite reads the database through a memory map of up to this many bytes
+# instead of copying each page it needs out of the OS's cache: a `docs/search` at
+# 100,000 documents reads ten documents, ~60 B-tree pages, and took 1.83 against
+# 2.00 ms by median over HTTP (six alternating pairs of runs, 400 first-time
+# queries each). Writes still go through write(), so a full disk is still an
+# error SQLite reports; a failing disk under a mapped page ends the process
+# instead of failing one request.
+MMAP_BYTES = 1 << 30
 DOC_ID_CACHE = 8  # projects whose ordered document ids are kept (as the server keeps 8 models)
 
 
@@ -118,6 +126,7 @@ class Store:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._db.executescript(SCHEMA)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:

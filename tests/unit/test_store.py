@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from lumiwork.server.store import DataDirError, StorageFull, Store
+from lumiwork.server.store import MMAP_BYTES, DataDirError, StorageFull, Store
 
 
 @pytest.fixture
@@ -92,6 +92,22 @@ def test_delete_docs_is_all_or_nothing_and_keeps_counts(store, project):
     assert store.delete_docs(project, ["d2", "d1"]) == []
     assert [d["_id"] for d in store.docs(project)] == ["d3"]
     assert store.subset_counts(project) == {"__all__": 1}
+
+
+def test_documents_read_through_the_memory_map_as_the_file_grows_and_shrinks(store, project):
+    assert store._db.execute("PRAGMA mmap_size").fetchone()[0] == MMAP_BYTES
+    written = {}
+    for batch in range(5):  # the file grows between reads
+        docs = [doc(f"d{batch}-{i}", text=f"batch {batch} document {i} " * 20) for i in range(400)]
+        store.add_docs(project, docs)
+        written.update({d["_id"]: d["text"] for d in docs})
+        found = store.docs_by_id(project, list(written))
+        assert {doc_id: d["text"] for doc_id, d in found.items()} == written
+    gone = [doc_id for doc_id in written if doc_id.startswith(("d1-", "d3-"))]
+    assert store.delete_docs(project, gone) == []
+    store._db.execute("VACUUM")  # the file shrinks under the map
+    kept = {doc_id: text for doc_id, text in written.items() if doc_id not in gone}
+    assert {d["_id"]: d["text"] for d in store.docs(project)} == kept
 
 
 def test_full_database_rolls_back_the_whole_write(store, account, project):
