@@ -159,7 +159,8 @@ class QuantizedRows:
         # One thread, the caller's: a model's indexes are made while it already
         # answers queries (see jobs.ModelCache.put), and a second thread making
         # them left those queries no core (terms/search right after a
-        # recalculation: 1.3 against 0.8 ms by median).
+        # recalculation: 0.84-1.30 against 0.71-0.86 ms by median, in six and
+        # seven runs).
         for start in range(0, rows, QUANTIZE_CHUNK):
             part = slice(start, start + QUANTIZE_CHUNK)
             block = self.matrix[part] if basis32 is None else self.matrix[part] @ basis32
