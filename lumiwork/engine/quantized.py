@@ -40,7 +40,7 @@ ROW_ALIGNMENT = 16
 ROTATION_STEP = 64
 KEPT_ENERGY = 0.99
 BASIS_SAMPLE = 10_000
-# Rows are rotated and quantized this many at a time (float64 copies of them).
+# Rows are rotated and quantized this many at a time (their rotated copies are float32).
 QUANTIZE_CHUNK = 16_384
 # float32's machine epsilon: rounding in a sum of n float32 products p_i is at
 # most about n * FLOAT32_EPSILON * sum |p_i| (Higham, "Accuracy and Stability of
