@@ -183,14 +183,14 @@ class Model:
         has never seen but the background knows (weighted as the rarest terms)."""
         return self.read_text(text)[0]
 
-    def read_text(self, text: str) -> tuple[np.ndarray, list[int], list[tuple[str, int, int]]]:
-        """A text's vector (`vector_for_text`), the indices of its terms and its
+    def read_text(self, text: str) -> tuple[np.ndarray, list[tuple[int, int, int]], list[tuple[str, int, int]]]:
+        """A text's vector (`vector_for_text`), its terms (`text_terms`) and its
         words only the background knows (`background_words`), reading it once."""
         tokens = tokenize(text, self.language)
-        indices = [index for index, _, _ in self.token_terms(tokens)]
+        spans = self.token_terms(tokens)
         unseen_words = self.token_background_words(tokens)
         unseen = self.unseen_vectors([lemma for lemma, _, _ in unseen_words])
-        return self.vector_for_terms(indices, unseen), indices, unseen_words
+        return self.vector_for_terms([index for index, _, _ in spans], unseen), spans, unseen_words
 
     # ---- words only the background knows --------------------------------------------
     def attach_background(self, background: Background | None) -> None:

@@ -256,8 +256,8 @@ def doc_vectors(call: Call) -> list[dict]:
             raise ApiError(400, "NO_TEXT", f"item {index} has no 'text' string")
         check_text(f"item {index} text", item["text"], "document text", multiline=True)
     for item in call.body:
-        vector, _, unseen = model.read_text(item["text"])
-        results.append({"text": item["text"], "terms": term_spans(model, item["text"]),
+        vector, spans, unseen = model.read_text(item["text"])  # once for all three
+        results.append({"text": item["text"], "terms": term_spans(model, item["text"], spans),
                         "background_terms": background_terms(unseen), "vector": pack(vector)})
     return results
 

@@ -37,21 +37,22 @@ def _vector_parameter(call: Call, model: Model) -> np.ndarray:
     return vector.astype(np.float32)
 
 
+def _read(model: Model, text: str):
+    vector, spans, unseen = model.read_text(text)
+    return vector, [index for index, _, _ in spans], background_terms(unseen)
+
+
 def search_vector(call: Call, project, model: Model, allow_topic: bool):
     """The vector a search asks about, the indices of the terms it names, and the
     words only the background knows."""
     params = call.params
     if "text" in params:
-        text = params.string("text", "", limit="query text", multiline=True)
-        vector, indices, unseen = model.read_text(text)
-        return vector, indices, background_terms(unseen)
+        return _read(model, params.string("text", "", limit="query text", multiline=True))
     if params.given("terms"):
         indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
         return model.vector_for_terms(indices), indices, []
     if allow_topic and params.given("topic"):
-        topic = get_topic(call, project, params.string("topic") or "")
-        vector, indices, unseen = model.read_text(topic["text"])
-        return vector, indices, background_terms(unseen)
+        return _read(model, get_topic(call, project, params.string("topic") or "")["text"])
     if "vector" in params:
         return _vector_parameter(call, model), [], []
     choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"
