@@ -1,8 +1,11 @@
-"""lumiwork: a notebook workbench for semantic text analytics on the Luminoso
-Analytics API v4, with an embedded local server."""
-from __future__ import annotations
+"""lumiwork: a notebook workbench for semantic text analytics on Luminoso's
+APIs, with an embedded local server.
 
-import os
+The package's layers, one folder each: `wire` (what client and server share),
+`client`, `notebook`, `engine`, `server` and `tools`. The names analysts use
+are re-exported here and as `lumiwork.frames`, `plots`, `widgets`, `tables`,
+`vectors`, `datasets` and `compass`."""
+from __future__ import annotations
 
 from .client import (
     LuminosoAPIError,
@@ -17,7 +20,8 @@ from .client import (
     UnknownQueryError,
     find_project,
 )
-from .config import DEFAULT_PORT, local_url
+from .settings import Settings
+from .wire.names import DEFAULT_PORT, local_url
 
 __version__ = "0.1.0"
 LOCAL_URL = local_url()
@@ -25,22 +29,27 @@ LOCAL_URL = local_url()
 _embedded = None  # the server this process started, if any
 
 
-def local_server_url(port: int = DEFAULT_PORT) -> str:
+def local_server_url(port: int = DEFAULT_PORT, settings: Settings | None = None) -> str:
     """URL of the local server on `port`, starting one in this process if none answers."""
     global _embedded
-    import requests
+    from .client.transport import Transport
 
     url = local_url(port=port)
     try:
-        if requests.get(url + "ping/", timeout=2).ok:
+        if Transport(retries=0).request("get", url + "ping/", 2).status == 200:
             return url
-    except requests.RequestException:
+    except LuminosoError:
         pass
     if _embedded is None:
         from .server import EmbeddedServer
 
-        _embedded = EmbeddedServer(port=port)
+        _embedded = EmbeddedServer(port=port, settings=settings)
     return _embedded.url
+
+
+def embedded_server():
+    """The server `local_server_url` started in this process, if it did."""
+    return _embedded
 
 
 def connect(project: str | None = None, url: str | None = None,
@@ -52,8 +61,9 @@ def connect(project: str | None = None, url: str | None = None,
     embedded local server on 127.0.0.1:8765, started if it is not running.
     A given URL that does not answer raises LuminosoConnectionError.
     """
-    url = url or os.environ.get("LUMIWORK_URL") or local_server_url()
-    token = token or os.environ.get("LUMIWORK_TOKEN")
+    settings = Settings.from_environment()
+    url = url or settings.url or local_server_url()
+    token = token or settings.token
     client = LuminosoClient.connect(url, token=token)
     account = client.change_path(f"/projects/{client.default_account()}/")
     if project is None:
@@ -76,9 +86,9 @@ def setup_notebook() -> None:
     """Once at the top of a notebook: figures that render in JupyterLab and in
     exported reports, and sortable tables; both embed their JavaScript, so
     reports open offline."""
-    from . import plots, tables
+    from .notebook import figures, tables
 
-    plots.use_notebook_renderer()
+    figures.use_notebook_renderer()
     tables.init_offline()
 
 

@@ -62,7 +62,7 @@ def account_client(server):
 @pytest.fixture(scope="session")
 def demo_project(account_client, siddhartha_path):
     """Our client on the cookbook's Siddhartha project (built once per run)."""
-    from lumiwork.demo import build_demo_project
+    from lumiwork.tools.demo import build_demo_project
 
     return build_demo_project(account_client, text_path=siddhartha_path)
 

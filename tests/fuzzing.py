@@ -94,6 +94,10 @@ EVIL_VALUES = [
     "²", "٣", "１２", [HUGE], ["\ud800"], [1, 2], [2**64, 4], ["2024", "5"], [True, 1],
     {"a": [None]}, 1.5, -1, True, False, "", " ", "river|en\x00", '["river|en", null]',
     '["\\ud800|en"]', "[1e400, 4]", "[2024, NaN]", "[99999999999999999999, 1]",
+    # integers of thousands of digits (int() refuses past 4,300) and Unicode digits, in
+    # every position: as text, as a JSON number, inside a list
+    "9" * 5000, "-" + "1" * 4301, RawJSON("9" * 5000), RawJSON("[" + "9" * 5000 + ", 1]"),
+    ["9" * 5000], "²٣", "٣" * 40, "１" * 5000, RawJSON("1e" + "9" * 5000),
 ]
 
 

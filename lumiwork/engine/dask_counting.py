@@ -7,11 +7,12 @@ driver, which makes the corpus-wide decisions (phrases, vocabulary, term ids)
 exactly as in process. Every sum is of integers, so the model is the same bit
 for bit whichever worker counted which chunk.
 
-Choosing it: ``build_model(..., counting="dask")`` or ``LUMIWORK_COUNTING=dask``;
-the cluster is ``dask_client=`` if given, else ``LUMIWORK_DASK_SCHEDULER``: a
-scheduler address (``tcp://host:8786``; its workers need lumiwork installed) or
-``local`` (the default), a LocalCluster with one single-threaded worker process
-per core, started once per process. Tokenizing holds the GIL, so processes, not
+Choosing it: ``build_model(..., counting="dask")`` (the server's setting
+LUMIWORK_COUNTING=dask); the cluster is ``dask_client=`` if given, else
+``dask_scheduler=`` (LUMIWORK_DASK_SCHEDULER): a scheduler address
+(``tcp://host:8786``; its workers need lumiwork installed) or ``local`` (the
+default), a LocalCluster with one single-threaded worker process per core,
+started once per process. Tokenizing holds the GIL, so processes, not
 threads, are what run chunks side by side.
 """
 from __future__ import annotations
@@ -27,10 +28,9 @@ _local: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def shared_client(address: str | None = None) -> Client:
-    """A client for `address`, else $LUMIWORK_DASK_SCHEDULER, else a LocalCluster
+def shared_client(address: str = "local") -> Client:
+    """A client for the scheduler at `address`, or for "local" a LocalCluster
     started on first use and kept for this process (starting one takes seconds)."""
-    address = address or os.environ.get("LUMIWORK_DASK_SCHEDULER") or "local"
     with _lock:
         client = _local.get(address)
         if client is None or client.status in ("closing", "closed"):

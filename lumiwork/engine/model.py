@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ..wire.names import ALL_SUBSET
 from . import counting as counting_lib
 from . import space
 from . import terms as termlib
@@ -303,7 +304,7 @@ class BuildError(ValueError):
 def build_model(documents: Sequence[dict], progress: Callable[[str], None] | None = None,
                 dimensions: int = space.DIMENSIONS, background: Background | None = None,
                 seed: int = space.SEED, language: str = LANGUAGE, counting: str | None = None,
-                dask_client=None) -> Model:
+                dask_client=None, dask_scheduler: str = "local") -> Model:
     """Build a model from documents with ``_id``, ``text`` and optional ``subsets``.
 
     With a `background` (general knowledge, see `background.py`), the project's
@@ -316,9 +317,8 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
 
     `counting` picks where tokenize -> terms -> association run: "local" (this
     process, the default) or "dask" (a dask.distributed cluster: `dask_client`,
-    else $LUMIWORK_DASK_SCHEDULER, an address or "local" for a LocalCluster);
-    None reads $LUMIWORK_COUNTING. A `dask_client` alone means "dask". Both
-    give identical models.
+    else `dask_scheduler`, an address or "local" for a LocalCluster). A
+    `dask_client` alone means "dask". Both give identical models.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -340,7 +340,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         background = None
     # tokenize -> terms -> association, chunk by chunk (counting.py), in this
     # process or on a dask cluster (dask_counting.py); both give the same counts.
-    runner = _counting_runner(counting, dask_client)
+    runner = _counting_runner(counting, dask_client, dask_scheduler)
     try:
         counted = counting_lib.count_corpus([doc["text"] for doc in documents], language, runner,
                                             stage=stage)
@@ -432,14 +432,13 @@ COUNTING_CHOICES = ("local", "dask")
 
 def counting_choice(counting: str | None = None, dask_client=None) -> str:
     """Where the counting stage runs: `counting`, else "dask" when a client is
-    given, else $LUMIWORK_COUNTING, else "local". ValueError names a value that
-    is neither, or dask asked for without it installed."""
-    choice = (counting or ("dask" if dask_client is not None else os.environ.get("LUMIWORK_COUNTING"))
-              or "local").strip().lower()
+    given, else "local". ValueError names a value that is neither, or dask
+    asked for without it installed."""
+    choice = (counting or ("dask" if dask_client is not None else None) or "local").strip().lower()
     if choice in ("process", "in-process"):
         choice = "local"
     if choice not in COUNTING_CHOICES:
-        raise ValueError(f"counting {choice!r} (LUMIWORK_COUNTING) is not one of 'local', 'dask'")
+        raise ValueError(f"counting {choice!r} is not one of 'local', 'dask'")
     if choice == "dask":
         try:
             import distributed  # noqa: F401
@@ -459,16 +458,15 @@ def subset_sums(membership: sp.csr_matrix, doc_vectors: np.ndarray) -> np.ndarra
     return sums
 
 
-def _counting_runner(counting: str | None, dask_client) -> counting_lib.Runner:
+def _counting_runner(counting: str | None, dask_client, dask_scheduler: str) -> counting_lib.Runner:
     """The runner for the counting stage: in process unless dask is asked for
     (dask is imported only then)."""
     if counting_choice(counting, dask_client) == "local":
         return counting_lib.LocalRunner()
-    from .dask_counting import DaskRunner
-    return DaskRunner(dask_client)
+    from .dask_counting import DaskRunner, shared_client
+    return DaskRunner(dask_client or shared_client(dask_scheduler))
 
 
-ALL_SUBSET = "__all__"
 
 
 def _subset_membership(documents: Sequence[dict]):

@@ -7,8 +7,8 @@ from browsers import JUPYTER_TOKEN, launch, running_lab
 from conftest import SIDDHARTHA
 
 from lumiwork.client import LuminosoClient
-from lumiwork.demo import build_demo_project
 from lumiwork.server import EmbeddedServer
+from lumiwork.tools.demo import build_demo_project
 
 
 @pytest.fixture

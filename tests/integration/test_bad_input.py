@@ -72,7 +72,7 @@ def test_missing_or_unknown_token(server, header):
 
 
 def test_user_without_permission_on_another_account(server, small_project):
-    other_account = server.store.create_account("outsider's")
+    other_account = server.store.accounts.create("outsider's")
     server.store.create_user("outsider@example.com", "outsider password", other_account)
     token = requests.post(server.url + "user/login/", data={
         "username": "outsider@example.com", "password": "outsider password"}).json()["result"]["token"]
@@ -115,7 +115,7 @@ def test_body_over_size_limit(tmp_path):
 
 
 def test_too_many_texts_to_vectorize_are_refused(server, small_project, monkeypatch):
-    from lumiwork.server.http import LIMITS
+    from lumiwork.server.core.limits import LIMITS
 
     monkeypatch.setitem(LIMITS, "documents per upload", 3)
     path = project_path(small_project) + "docs/vectors/"

@@ -11,7 +11,8 @@ import pytest
 from lumiwork.client import LuminosoClient, LuminosoError
 from lumiwork.datasets import siddhartha
 from lumiwork.server import EmbeddedServer
-from lumiwork.server.store import Store
+from lumiwork.server.builds.queue import BuildSettings
+from lumiwork.server.db import Store
 
 
 def wait_until(condition, seconds: float = 120, step: float = 0.01):
@@ -47,7 +48,7 @@ def built(tmp_path_factory, siddhartha_path):
 
 def running_child(server) -> psutil.Process:
     """The build's process once it has started: a child of this (the server's) process."""
-    pid = wait_until(lambda: server.api.recalculator.builder.current_pid)
+    pid = wait_until(lambda: server.api.builds.builder.current_pid)
     child = psutil.Process(pid)
     assert child.ppid() == os.getpid()
     return child
@@ -59,7 +60,7 @@ def test_the_build_runs_in_a_child_process_at_lower_priority(built):
     child = running_child(server)
     job = project.wait_for(job_id, interval=0.1)
     assert job["success"] and job["progress"] == {"stage": 6, "stages": 6}
-    report = server.api.recalculator.builder.last_report
+    report = server.api.builds.builder.last_report
     assert report.pid == child.pid != os.getpid()  # the pid the building process reported
     assert report.niceness >= 10
     assert not psutil.pid_exists(child.pid)  # it ended, and the server reaped it
@@ -117,7 +118,7 @@ def test_stopping_the_server_stops_the_build(tmp_path, siddhartha_path):
     assert not psutil.pid_exists(child.pid)
     store = Store(tmp_path / "data")
     try:
-        job = store.job(project_id, job_id)
+        job = store.jobs.get(project_id, job_id)
         assert job is not None and job["success"] is False
         assert job["message"] == "interrupted: the server stopped during this job"
     finally:
@@ -126,17 +127,18 @@ def test_stopping_the_server_stops_the_build(tmp_path, siddhartha_path):
 
 def test_new_documents_ready_a_build_process_that_the_next_recalculation_uses(built, monkeypatch):
     server, project, _ = built
-    builder = server.api.recalculator.builder
+    builder = server.api.builds.builder
     project.upload("docs", [{"text": "The ferryman listened to the river once more."}])
     spare = psutil.Process(wait_until(lambda: builder.spare_pid))
     wait_until(lambda: spare.nice() >= 10)  # waiting at the build's priority
-    # A setting changed after the spare started reaches the build: this one fails it.
-    monkeypatch.setenv("LUMIWORK_COUNTING", "abacus")
+    # The server's settings reach the build in its order, not through the spare's
+    # environment: a counting setting that cannot work fails the build.
+    monkeypatch.setattr(server.api.builds, "settings", BuildSettings(counting="abacus"))
     with pytest.raises(LuminosoError, match="the recalculation failed"):
         project.wait_for(project.post("docs/recalculate"), interval=0.1)
     assert not psutil.pid_exists(spare.pid)  # it took the order, failed it, and ended
     assert builder.spare_pid is None
-    monkeypatch.delenv("LUMIWORK_COUNTING")
+    monkeypatch.undo()
     project.upload("docs", [{"text": "Siddhartha smiled at the water."}])
     spare = psutil.Process(wait_until(lambda: builder.spare_pid))
     assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
@@ -149,14 +151,14 @@ def test_stopping_the_server_ends_the_waiting_build_process(tmp_path):
                                          token=server.token)
         project = account.change_path(account.post("", name="spare")["project_id"])
         project.upload("docs", [{"text": "A document, so that a build process gets ready."}])
-        spare = psutil.Process(wait_until(lambda: server.api.recalculator.builder.spare_pid))
+        spare = psutil.Process(wait_until(lambda: server.api.builds.builder.spare_pid))
     assert not psutil.pid_exists(spare.pid)
 
 
 def test_a_build_past_its_time_limit_is_stopped_and_the_previous_model_answers(built, monkeypatch):
     server, project, _ = built
     before = project.get("terms/search", text="river", limit=5)
-    monkeypatch.setenv("LUMIWORK_BUILD_TIMEOUT", "1.5")
+    monkeypatch.setattr(server.api.builds, "settings", BuildSettings(timeout=1.5))
     job_id = project.post("docs/recalculate")
     child = running_child(server)
     wait_until(lambda: child.nice() >= 10)
@@ -167,30 +169,31 @@ def test_a_build_past_its_time_limit_is_stopped_and_the_previous_model_answers(b
                               "stopped; the previous model keeps answering")
     assert not psutil.pid_exists(child.pid)
     assert project.get("terms/search", text="river", limit=5) == before
-    monkeypatch.delenv("LUMIWORK_BUILD_TIMEOUT")
+    monkeypatch.undo()
     assert project.wait_for(project.post("docs/recalculate"), interval=0.1)["success"]
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon", "inf", "nan"])
 def test_a_wrong_time_limit_is_named_and_serve_refuses_to_start(value, monkeypatch, capsys):
-    from lumiwork.cli import main
-    from lumiwork.server.builder import build_timeout
+    from lumiwork.settings import Settings, SettingsError
+    from lumiwork.tools.cli import main
 
     monkeypatch.setenv("LUMIWORK_BUILD_TIMEOUT", value)
-    with pytest.raises(ValueError, match=f"LUMIWORK_BUILD_TIMEOUT must be a number of seconds above 0, not '{value}'"):
-        build_timeout()
+    with pytest.raises(SettingsError, match=f"LUMIWORK_BUILD_TIMEOUT must be a number of seconds above 0, "
+                                            f"not '{value}'"):
+        Settings.from_environment().validate()
     assert main(["serve", "--port", "0"]) == 2
     assert "LUMIWORK_BUILD_TIMEOUT" in capsys.readouterr().err
 
 
 def test_a_waiting_build_process_gets_the_memory_of_the_project_ready(built, monkeypatch):
-    from lumiwork import build_process
+    from lumiwork.server.builds import child as build_process
 
     server, project, _ = built
-    builder = server.api.recalculator.builder
+    builder = server.api.builds.builder
     # This project's few thousand documents ask for about 100 MB here.
     monkeypatch.setattr(build_process, "RESERVE_BYTES_PER_DOCUMENT", 20_000)
-    expected = build_process.reserve_megabytes(server.store.document_count(project_url_id(project)) + 1)
+    expected = build_process.reserve_megabytes(server.store.docs.count(project_url_id(project)) + 1)
     assert expected >= build_process.RESERVE_MIN_MEGABYTES
     project.upload("docs", [{"text": "Kamala's garden by the river."}])
     spare = psutil.Process(wait_until(lambda: builder.spare_pid))

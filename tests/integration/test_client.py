@@ -114,7 +114,7 @@ def test_connect_from_environment(server, demo_project, monkeypatch):
 
 
 def test_upload_command(server, tmp_path, capsys):
-    from lumiwork.cli import main
+    from lumiwork.tools.cli import main
 
     path = tmp_path / "reviews.csv"
     path.write_text("text,subset\nThe ferry was late,north\n,north\nLovely river views,south\n")
@@ -159,7 +159,7 @@ def test_lumiwork_connect_to_a_dead_url(dead_url, monkeypatch):
 
 
 def test_cli_reports_a_dead_server_in_one_line(dead_url, capsys):
-    from lumiwork.cli import main
+    from lumiwork.tools.cli import main
 
     assert main(["demo", "--url", dead_url]) == 1
     lines = capsys.readouterr().err.splitlines()
@@ -229,8 +229,8 @@ def test_save_token_is_private_and_keeps_other_servers(server, tmp_path):
 
 
 def test_same_name_projects_resolve_to_the_newest(server, account_client, tmp_path, capsys):
-    from lumiwork.cli import main
-    from lumiwork.demo import build_demo_project
+    from lumiwork.tools.cli import main
+    from lumiwork.tools.demo import build_demo_project
 
     older, newer = (account_client.change_path(account_client.post("", name="twins")["project_id"])
                     for _ in range(2))

@@ -1,6 +1,7 @@
 """The Compass API over HTTP: conventions (pagination, 201/204, field errors,
 {"detail"} errors), tokens, permissions, classifiers of every type on the
 Siddhartha documents, classify and messages, clustering, topics and stats."""
+import threading
 import time
 
 import pytest
@@ -70,7 +71,7 @@ def project(server, admin, siddhartha_path):
                             {"title": "money", "info": "money OR (merchant AND NOT river)"}]}})
     admin.ok("POST", p + "classifiers/", 201, json={"name": "mood", "type": "sentiment_combined",
                                                     "status": "active", "info": {"domain_expansion": True}})
-    server.api.compass.work.wait_idle(120)
+    server.api.compass.wait_idle(120)
     return p
 
 
@@ -137,8 +138,8 @@ def test_topic_syntax_errors_say_why(admin, project):
 def test_test_endpoint_reports_accuracy(admin, project, siddhartha_path):
     chapters = {c["name"]: c for c in admin.ok("GET", project + "classifiers/")["results"]}
     report = admin.ok("POST", project + f"classifiers/{chapters['nature']['id']}/test/", json=[
-        {"text": "The ferry carried them over the stream.", "label": "water"},
-        {"text": "He counted his coins and his debts.", "label": "money"}])
+        {"text": "The ferry carried them over the stream.", "label": "water", "language": "en"},
+        {"text": "He counted his coins and his debts.", "label": "money", "language": "en"}])
     assert report["accuracy"] == 1.0
     assert [t["name"] for t in report["messages"][0]["topics"]][0] == "water"
 
@@ -152,7 +153,7 @@ def test_messages_stats_and_clustering(admin, server, project, siddhartha_path):
     assert len(stored) == 200 and all(m["topics"] for m in stored)
     missing = admin.request("POST", project + "messages/", json=[{"text": "no time"}])
     assert missing.status_code == 400 and missing.json()[0]["timestamp"] == ["This field is required."]
-    server.api.compass.work.wait_idle(120)
+    server.api.compass.wait_idle(120)
     pending = admin.ok("GET", project + "topics/?status=pending")["results"]
     assert pending and all(t["title"] and t["info"]["terms"] for t in pending)
     members = admin.ok("GET", project + f"topics/{pending[0]['id']}/messages/?outliers=true")
@@ -204,17 +205,20 @@ def test_oversized_text_is_a_field_error_and_stores_nothing(admin, project):
 
 def test_rebuild_keeps_the_old_version_classifying(admin, server, project):
     nature = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "nature")
-    work = server.api.compass.work
+    work = server.api.compass
     work.wait_idle(60)
-    project_id = project.split("/")[1]
-    # Hold the project's space lock, which every build takes first: the rebuild
-    # then waits, and what classifies meanwhile must be the previous version.
-    with work._project_lock(project_id):
+    # Hold the build queue with a task of its own: the rebuild then waits its
+    # turn, and what classifies meanwhile must be the previous version.
+    release = threading.Event()
+    work.builds.submit("hold", lambda: release.wait(60))
+    try:
         rebuilding = admin.ok("POST", project + f"classifiers/{nature['id']}/rebuild/")
         assert rebuilding["building_state"] == "building" and rebuilding["status"] == "active"
         found = admin.ok("POST", project + "classify/", json={"text": "The boat crossed the stream."})
         assert any(t["source"] == "nature" and t["name"] == "water" for t in found["topics"])
         assert admin.ok("GET", project + f"classifiers/{nature['id']}/")["building_state"] == "building"
+    finally:
+        release.set()
     work.wait_idle(120)
     assert admin.ok("GET", project + f"classifiers/{nature['id']}/")["building_state"] == "ready"
 
@@ -225,7 +229,7 @@ def test_domain_terms_are_editable(admin, server, project):
     assert terms
     edited = {**{k: v for k, v in list(terms.items())[1:]}, "ferryman": 4.0}
     admin.ok("PUT", project + f"classifiers/{mood['id']}/", json={"info": {"domain_terms": edited}})
-    server.api.compass.work.wait_idle(120)
+    server.api.compass.wait_idle(120)
     after = admin.ok("GET", project + f"classifiers/{mood['id']}/")
     assert after["building_state"] == "ready" and after["info"]["domain_terms"] == edited
     found = admin.ok("POST", project + "classify/", json={"text": "The ferryman."})
@@ -236,10 +240,10 @@ def test_put_topics_replaces_a_topic_based_classifiers_topics(admin, server, pro
     created = admin.ok("POST", project + "classifiers/", 201, json={
         "name": "replaceable", "type": "topic_based", "status": "active",
         "info": {"topics": [{"title": "water", "info": "river"}]}})
-    server.api.compass.work.wait_idle(60)
+    server.api.compass.wait_idle(60)
     admin.ok("PUT", project + f"classifiers/{created['id']}/", json={"info": {"topics": [
         {"title": "boats", "info": "boat OR ferry"}, {"title": "money", "info": "money"}]}})
-    server.api.compass.work.wait_idle(60)
+    server.api.compass.wait_idle(60)
     after = admin.ok("GET", project + f"classifiers/{created['id']}/")
     assert [t["title"] for t in after["topics"]] == ["boats", "money"] and after["building_state"] == "ready"
     bad = admin.request("PUT", project + f"classifiers/{created['id']}/", json={"info": {"topics": [
@@ -272,3 +276,75 @@ def test_a_temporary_password_must_be_changed_in_api_v4_too(server, admin):
     token = requests.post(server.url + "user/login/", data={"username": "temp@example.com",
                                                             "password": "a new password"}).json()["result"]["token"]
     assert requests.get(server.url + "accounts/", headers={"Authorization": f"Token {token}"}).status_code == 200
+
+
+def test_a_classifier_topic_is_also_reached_at_p_topics(admin, project):
+    """Both Compass documents change and delete a topic-based classifier's topics
+    at p/topics/<id>/; classifier topics and project topics share one id space."""
+    nature = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "nature")
+    created = admin.ok("POST", project + f"classifiers/{nature['id']}/topics/", 201,
+                       json={"title": "forest", "info": "forest OR grove"})
+    made = admin.ok("POST", project + "topics/", 201, json={"title": "boats", "info": {"terms": {"boat": 1.0}}})
+    classifier_topics = {t["id"] for t in admin.ok("GET", project + f"classifiers/{nature['id']}/topics/")["results"]}
+    assert made["id"] not in classifier_topics  # one id names one topic
+    at_project = admin.ok("GET", project + f"topics/{created['id']}/")
+    assert at_project["title"] == "forest" and at_project["info"] == "forest OR grove"
+    admin.ok("PUT", project + f"topics/{created['id']}/", json={"title": "woods"})
+    assert admin.ok("GET", project + f"classifiers/{nature['id']}/topics/{created['id']}/")["title"] == "woods"
+    admin.ok("DELETE", project + f"topics/{created['id']}/", 204)
+    admin.ok("GET", project + f"classifiers/{nature['id']}/topics/{created['id']}/", 404)
+    assert admin.ok("GET", project + f"topics/{made['id']}/")["title"] == "boats"  # the project's own, untouched
+    admin.ok("DELETE", project + f"topics/{made['id']}/", 204)
+
+
+def test_testing_a_classifier_needs_a_language(admin, project):
+    chapters = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "chapters")
+    answer = admin.request("POST", project + f"classifiers/{chapters['id']}/test/",
+                           json=[{"text": "The river.", "label": "Chapter 8"},
+                                 {"text": "The river.", "label": "Chapter 8", "language": "xx"}])
+    assert answer.status_code == 400
+    errors = answer.json()
+    assert errors[0] == {"language": ["This field is required."]} and "not a valid choice" in errors[1]["language"][0]
+
+
+def test_a_made_up_boolean_is_refused_not_taken_as_true(admin, project):
+    answer = admin.request("POST", project + "topics/", json={"title": "x", "info": {"terms": {"boat": 1.0}},
+                                                               "blocking": "maybe"})
+    assert answer.status_code == 400 and answer.json() == {"blocking": ["Must be a valid boolean."]}
+    answer = admin.request("GET", project + "topics/", params={"stats": "perhaps"})
+    assert answer.status_code == 400 and answer.json() == {"stats": ["Must be a valid boolean."]}
+    assert admin.ok("GET", project + "topics/", params={"stats": "f"})["count"] >= 0
+
+
+def test_domain_expansion_proposes_only_the_documents_terms(admin, server, project):
+    """Messages bring words the documents never use into the space; domain
+    expansion proposes none of them."""
+    from lumiwork.engine.text import tokenize
+
+    mood = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "mood")
+    foreign = "The firmware update made the smartphone wonderful, delightful and excellent, a superb gadget."
+    admin.ok("POST", project + "messages/", 201,
+             json=[{"text": foreign, "timestamp": time.time() - 60 * i} for i in range(40)])
+    admin.ok("POST", project + f"classifiers/{mood['id']}/rebuild/", json={"domain_expansion": True})  # found anew
+    server.api.compass.wait_idle(180)
+    terms = admin.ok("GET", project + f"classifiers/{mood['id']}/")["info"]["domain_terms"]
+    documents, page = [], admin.ok("GET", project + "documents/")
+    while True:  # every page of the project's documents
+        documents += [d["text"] for d in page["results"]]
+        if not page["next"]:
+            break
+        page = admin.ok("GET", page["next"].removeprefix(admin.root))
+    words = {token.lemma for text in documents for token in tokenize(text, "en")}
+    assert terms and all(set(term.split()) <= words for term in terms), \
+        sorted(term for term in terms if not set(term.split()) <= words)
+    assert not {"firmware", "smartphone", "gadget"} & set(terms)
+
+
+def test_turning_domain_expansion_off_deletes_the_domain_terms(admin, server, project):
+    mood = next(c for c in admin.ok("GET", project + "classifiers/")["results"] if c["name"] == "mood")
+    assert mood["info"]["domain_terms"]
+    admin.ok("PUT", project + f"classifiers/{mood['id']}/", json={"info": {"domain_expansion": False}})
+    server.api.compass.wait_idle(120)
+    after = admin.ok("GET", project + f"classifiers/{mood['id']}/")
+    assert after["building_state"] == "ready" and after["info"]["domain_expansion"] is False
+    assert "domain_terms" not in after["info"] and "term_conflicts" not in after["info"]

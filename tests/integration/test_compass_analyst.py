@@ -29,28 +29,27 @@ def client(server):
 
 
 @pytest.fixture(scope="module")
-def project_id(server, client, siddhartha_path):
-    """Messages over six hours from Siddhartha's chapters 8 and 9, one topic-based
-    classifier (water / money) and one sentiment classifier."""
-    created = client.post("projects/", name="stream", account=server.setup.account_id, language="en")
-    path = client.project_path(created["id"])
+def project(server, client, siddhartha_path):
+    """A project client: messages over six hours from Siddhartha's chapters 8 and
+    9, one topic-based classifier (water / money) and one sentiment classifier."""
+    project = client.fresh_project("stream", account=server.setup.account_id)
     docs = siddhartha(siddhartha_path)
     chosen = [d for d in docs if d["subsets"][0].startswith(("Chapter 8", "Chapter 9"))][:120]
     start = time.time() - 6 * 3600
     # the space is built from the project's texts: one message before any classifier
-    client.post(path + "messages/", [{"text": chosen[0]["text"], "timestamp": start}])
-    client.post(path + "classifiers/", {"name": "things", "type": "topic_based", "status": "active",
-                                        "info": {"topics": [{"title": "water", "info": "river OR water"},
-                                                            {"title": "money", "info": "money OR merchant"}]}})
-    client.post(path + "classifiers/", {"name": "mood", "type": "sentiment_combined", "status": "active"})
-    client.wait_for_classifiers(created["id"])
-    client.post(path + "messages/", [{"text": d["text"], "timestamp": start + 60 + i * 170}
-                                     for i, d in enumerate(chosen[1:])])
-    return created["id"]
+    project.post("messages/", [{"text": chosen[0]["text"], "timestamp": start}])
+    project.post("classifiers/", {"name": "things", "type": "topic_based", "status": "active",
+                                  "info": {"topics": [{"title": "water", "info": "river OR water"},
+                                                      {"title": "money", "info": "money OR merchant"}]}})
+    project.post("classifiers/", {"name": "mood", "type": "sentiment_combined", "status": "active"})
+    project.wait_for_classifiers()
+    project.post("messages/", [{"text": d["text"], "timestamp": start + 60 + i * 170}
+                               for i, d in enumerate(chosen[1:])])
+    return project
 
 
-def test_client_pages_and_errors(server, client, project_id):
-    messages = list(client.iterate(client.project_path(project_id) + "messages/"))
+def test_client_pages_and_errors(server, client, project):
+    messages = list(project.iterate("messages/"))
     assert len(messages) == 120 and len({m["id"] for m in messages}) == 120
     with pytest.raises(LuminosoClientError) as info:
         client.post("projects/", name="", account=server.setup.account_id)
@@ -63,42 +62,51 @@ def test_client_pages_and_errors(server, client, project_id):
         CompassClient(dead, "token").get("projects/")
 
 
-def test_frames(client, project_id):
-    table = frames.classifiers(client, project_id)
+def test_frames(project):
+    table = frames.classifiers(project)
     assert list(table["name"]) == ["things", "mood"] and set(table["building_state"]) == {"ready"}
-    messages = frames.messages(client, project_id)
+    messages = frames.messages(project)
     assert len(messages) == 120 and messages["timestamp"].is_monotonic_increasing
     assert str(messages["timestamp"].dt.tz) == "UTC" and messages["sentiment"].between(-1, 1).all()
-    long = frames.message_topics(client, project_id)
+    long = frames.message_topics(project)
     assert set(long["source"]) == {"things", "mood"}
     assert (long.groupby("source")["message_id"].nunique() == 119).all()  # all but the first
     volume = frames.topic_volume(long, "things", "1h")
     assert isinstance(volume.index, pd.DatetimeIndex) and volume.to_numpy().sum() == 119
     assert "water" in volume.columns
-    stats, measurements = frames.stats(client, project_id, interval=3600, num_buckets=8)
+    stats, measurements = frames.stats(project, interval=3600, num_buckets=8)
     assert len(stats) == 8 and stats["count"].sum() == 120 and measurements["count"] == 120
     assert stats["count"].isna().sum() >= 1  # buckets before the first message are empty
 
 
-def test_figures(client, project_id):
-    long = frames.message_topics(client, project_id)
+def test_figures(project):
+    long = frames.message_topics(project)
     volume = frames.topic_volume(long, "things", "1h")
     bars = plots.volume_figure(volume).to_dict()
     assert {trace["name"] for trace in bars["data"]} == set(volume.columns)
     assert sum(sum(trace["y"]) for trace in bars["data"]) == 119
-    stats, _ = frames.stats(client, project_id, interval=3600, num_buckets=8)
+    stats, _ = frames.stats(project, interval=3600, num_buckets=8)
     areas = plots.sentiment_figure(stats).to_dict()
     assert [t["name"] for t in areas["data"]] == ["negative", "neutral", "positive"]
     assert all(t["stackgroup"] == "sentiment" for t in areas["data"])
 
 
-def test_topic_matcher_shows_matches_and_why(client, project_id):
-    panel = widgets.topic_matcher(client, project_id, topic="river OR water", limit=5)
-    result, message = panel.children[2], panel.children[1]
-    assert message.value == "" and "<th>river</th>" in result.value and "<th>water</th>" in result.value
-    assert "matching message(s)" in result.value
+def test_topic_matcher_shows_matches_and_why(project):
+    """A Panel over frames.topic_matches: a failed call (a syntax error) clears the
+    table and shows one line; the next good topic shows matches again."""
+    panel = widgets.topic_matcher(project, topic="river OR water", limit=5)
+    assert list(panel.frame.columns[2:5]) == ["score", "river", "water"]
+    assert 0 < len(panel.frame) <= 5 and panel.frame["score"].is_monotonic_decreasing
+    assert "matching message(s)" in panel.message.value and panel.output.outputs
     text = panel.children[0].children[0]
     text.value = "ale OR beer AND NOT porter"
-    assert result.value == "" and "parentheses" in message.value
+    assert panel.frame is None and panel.output.outputs == ()
+    assert "parentheses" in panel.message.value and "\n" not in panel.message.value
     text.value = "money"
-    assert message.value == "" and "<th>money</th>" in result.value
+    assert "money" in panel.frame.columns and "parentheses" not in panel.message.value
+
+
+def test_a_project_client_reaches_the_same_project(client, project):
+    assert project.project_id and project.url.endswith(f"/projects/{project.project_id}/p/")
+    assert client.get(f"projects/{project.project_id}/")["name"] == "stream"
+    assert project.root_url == client.url

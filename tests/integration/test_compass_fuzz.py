@@ -129,7 +129,7 @@ class Fixture:
         return answer.json() if answer.content else None
 
     def wait_idle(self) -> None:
-        self.server.api.compass.work.wait_idle(120)
+        self.server.api.compass.wait_idle(120)
 
 
 @pytest.fixture(scope="module")

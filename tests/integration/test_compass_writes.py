@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from lumiwork.server import EmbeddedServer
-from lumiwork.server.http import LIMITS
+from lumiwork.server.core.limits import LIMITS
 
 ADMIN, PASSWORD = "writes@example.com", "compass writes password"
 DAY_ONE, DAY_TWO = "2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00"
@@ -104,7 +104,7 @@ def test_a_message_stored_while_a_replace_classifies_is_replaced_if_it_matches(s
     (between reading its filters and storing): the one that matches the filters is
     replaced too, the other is kept."""
     seed(session, project)
-    work, store = server.api.compass.work, server.api.compass.store
+    work, store = server.api.compass, server.api.store
     project_id = project.split("/projects/")[1].split("/")[0]
     classify = work.process
 
@@ -113,7 +113,7 @@ def test_a_message_stored_while_a_replace_classifies_is_replaced_if_it_matches(s
                         "topics": []}
                        for text, stamp in (("Stored meanwhile on day two.", seconds(DAY_TWO)),
                                            ("Stored meanwhile on day one.", seconds(DAY_ONE)))]
-        store.add_messages(project_id, interleaved)
+        store.messages.add(project_id, interleaved)
         return classify(*args, **kwargs)
 
     monkeypatch.setattr(work, "process", classify_while_another_request_stores)
@@ -132,7 +132,7 @@ def test_two_replaces_at_once_leave_one_of_them(server, session, project, monkey
     other has arrived), then store: the second to store replaces the first's
     messages, as it would have if they had come one after the other."""
     seed(session, project)
-    work = server.api.compass.work
+    work = server.api.compass
     classify = work.process
     both_classifying = threading.Barrier(2, timeout=30)
 
@@ -187,7 +187,7 @@ def test_too_many_texts_to_test_a_classifier_are_refused(session, project):
         "info": {"topics": [{"title": "water", "info": "river OR water"}]}}, timeout=30)
     assert created.status_code == 201, created.text
     answer = session.post(f"{project}classifiers/{created.json()['id']}/test/",
-                          json=[{"text": "The river.", "label": "water"}] * TOO_MANY, timeout=120)
+                          json=[{"text": "The river.", "label": "water", "language": "en"}] * TOO_MANY, timeout=120)
     assert answer.status_code == 413
     assert f"At most {MOST:,} texts per request" in answer.json()["detail"]
 

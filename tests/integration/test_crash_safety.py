@@ -56,7 +56,7 @@ def test_kill_during_recalculation(tmp_path, siddhartha_path):
         time.sleep(0.5)
         assert project.get(f"jobs/id/{job}")["stop_time"] is None, "build finished too soon"
         builds = [child for child in psutil.Process(process.pid).children()
-                  if "lumiwork.build_process" in " ".join(child.cmdline())]
+                  if "lumiwork.server.builds.child" in " ".join(child.cmdline())]
         assert len(builds) == 1, "the build runs in a child process"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)

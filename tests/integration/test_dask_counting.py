@@ -41,9 +41,7 @@ def test_dask_counting_builds_the_in_process_model(cluster, documents, in_proces
     assert_same_model(on_dask, in_process)
 
 
-def test_environment_selects_dask_and_the_scheduler(cluster, documents, in_process, monkeypatch):
-    monkeypatch.setenv("LUMIWORK_COUNTING", "dask")
-    monkeypatch.setenv("LUMIWORK_DASK_SCHEDULER", cluster.scheduler_address)
+def test_arguments_select_dask_and_the_scheduler(cluster, documents, in_process, monkeypatch):
     monkeypatch.setattr(counting, "CHUNK_DOCS", 400)
     seen = []
     original = dask_counting.DaskRunner.map
@@ -54,30 +52,35 @@ def test_environment_selects_dask_and_the_scheduler(cluster, documents, in_proce
 
     monkeypatch.setattr(dask_counting.DaskRunner, "map", counting_map)
     try:
-        on_dask = build_model(documents)
+        on_dask = build_model(documents, counting="dask", dask_scheduler=cluster.scheduler_address)
     finally:
         dask_counting.close_shared_clients()
     assert "tokenize_chunk" in seen and "count_chunk" in seen
     assert_same_model(on_dask, in_process)
 
 
-def test_the_server_counts_on_dask_when_configured(server, account_client, documents, monkeypatch):
-    """`LUMIWORK_COUNTING=dask` reaches the server's build process, which counts on
-    the configured scheduler (a cluster of its own, so the tasks it saw are this
-    build's) and gives the project the model it had before."""
-    project = account_client.change_path(account_client.post("", name="dask counting")["project_id"])
-    project.upload("docs", [{"text": doc["text"], "subsets": doc["subsets"]} for doc in documents[:400]])
+def test_the_server_counts_on_dask_when_configured(tmp_path, documents, monkeypatch):
+    """`LUMIWORK_COUNTING=dask` with a scheduler, as the server starts, reaches its
+    build process, which counts on that scheduler (a cluster of its own, so the
+    tasks it saw are this build's) and gives the project the model it has without."""
+    from lumiwork.client import LuminosoClient
+    from lumiwork.server import EmbeddedServer
 
-    def build_and_read_terms():
-        project.wait_for(project.post("docs/recalculate"), interval=0.1)
-        return {t["term"]: (t["total_doc_count"], t["distinct_doc_count"], t["text"], unpack(t["vector"]))
-                for t in project.get("terms", limit=50000)}
+    def build_and_read_terms(name: str):
+        with EmbeddedServer(tmp_path / name, token_file=tmp_path / "tokens.json", password="dask pw") as server:
+            account = LuminosoClient.connect(f"{server.url}projects/{server.setup.account_id}/",
+                                             token=server.token)
+            project = account.change_path(account.post("", name="dask counting")["project_id"])
+            project.upload("docs", [{"text": doc["text"], "subsets": doc["subsets"]} for doc in documents[:400]])
+            project.wait_for(project.post("docs/recalculate"), interval=0.1)
+            return {t["term"]: (t["total_doc_count"], t["distinct_doc_count"], t["text"], unpack(t["vector"]))
+                    for t in project.get("terms", limit=50000)}
 
-    in_process = build_and_read_terms()
+    in_process = build_and_read_terms("local")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         monkeypatch.setenv("LUMIWORK_COUNTING", "dask")
         monkeypatch.setenv("LUMIWORK_DASK_SCHEDULER", cluster.scheduler_address)
-        on_dask = build_and_read_terms()
+        on_dask = build_and_read_terms("dask")
         with Client(cluster) as client:
             prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
     assert {"tokenize_chunk", "count_chunk"} <= set(prefixes)

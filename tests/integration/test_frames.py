@@ -7,6 +7,7 @@ import pytest
 
 from lumiwork import frames
 from lumiwork.client import LuminosoClientError
+from lumiwork.notebook.v4 import frames as frames_module
 
 
 def test_projects(demo_project):
@@ -202,10 +203,10 @@ def test_doc_vectors_equal_the_official_client_with_unpack64(demo_project, offic
         assert result.matrix.dtype == np.float64 and result.matrix.tobytes() == np.stack(expected).tobytes()
     # the fast reader and the JSON reader agree on a real page, and on the same page spaced out
     body = demo_project.get_bytes("docs", doc_fields=["_id", "vector"], limit=300, offset=7)
-    fast_ids, fast = frames._read_page(body)
+    fast_ids, fast = frames_module._read_page(body)
     spaced = json.dumps(json.loads(body), indent=1).encode()
-    assert frames._read_fixed_page(spaced, frames._no_slot) is None
-    slow_ids, slow = frames._read_page(spaced)
+    assert frames_module._read_fixed_page(spaced, frames_module._no_slot) is None
+    slow_ids, slow = frames_module._read_page(spaced)
     assert fast_ids == slow_ids == expected_ids[7:307] and fast.tobytes() == slow.tobytes()
 
 
@@ -214,7 +215,7 @@ def _rows(count):
 
     hint: Future = Future()
     hint.set_result(count)
-    return frames._Rows(hint)
+    return frames_module._Rows(hint)
 
 
 def _add_page(rows, values):

@@ -228,7 +228,7 @@ WEIGHTED_ENDPOINTS = ENDPOINTS + [e for e in ENDPOINTS if e[0] in BULK] * 3
 
 EVIL_IDS = ["²", "٣", "１２", "9" * 24, str(2**63), "-1", "0", "..", "%2E%2E", "", " ", "%20",
             "a b", "x" * 3000, "%ED%A0%80", "%00", "%1B", "%7F", "NaN", "1e400", "null",
-            "%2F", "\u00e9t\u00e9", "\U0001f600", "__all__", ".all", "%FF"]
+            "%2F", "\u00e9t\u00e9", "\U0001f600", "__all__", ".all", "%FF", "9" * 5000, "²٣"]
 
 PARAM_NAMES = ["limit", "offset", "text", "terms", "topic", "vector", "subset", "name",
                "description", "color", "format", "exact_only", "verbose", "doc_fields",

@@ -206,7 +206,7 @@ def test_accounts_users_usage_and_password(server, tmp_path):
     assert set(usage) == {"call_counts", "project_space", "total_space"}
     assert usage["total_space"]["total"] == sum(p["space"] for p in usage["project_space"].values())
     # a second user, made by the operator, gets read access through the API
-    server.store.create_user("guest@example.com", "guest password 1", server.store.create_account("guest"))
+    server.store.create_user("guest@example.com", "guest password 1", server.store.accounts.create("guest"))
     changed = client.put(f"accounts/{account}/users/guest@example.com", permissions=["read"],
                          reset=True)
     assert changed["members"]["guest@example.com"] == ["read"]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from lumiwork.report import ReportError, build_report
+from lumiwork.tools.report import ReportError, build_report
 
 
 def run_report(notebook, output, url, token, *extra):
@@ -73,7 +73,7 @@ def test_pdf_beside_the_html(server, demo_project, tmp_path):
 
 
 def test_pdf_without_chromium_says_what_to_do(tmp_path, monkeypatch):
-    from lumiwork.report import export_pdf
+    from lumiwork.tools.report import export_pdf
 
     page = tmp_path / "r.html"
     page.write_text("<html><body>hi</body></html>")

@@ -41,7 +41,7 @@ def test_lab_runs_from_an_installed_wheel(tmp_path, siddhartha_path):
     installed = subprocess.run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
                                capture_output=True, text=True, timeout=300, env=env)
     assert installed.returncode == 0, installed.stderr[-3000:]
-    where = subprocess.run([python, "-c", "import lumiwork.lab as l; print(l.NOTEBOOKS)"], env=env, cwd=tmp_path,
+    where = subprocess.run([python, "-c", "import lumiwork.tools.lab as l; print(l.NOTEBOOKS)"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(purelib), where
 

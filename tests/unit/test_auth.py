@@ -1,7 +1,7 @@
 """Passwords, the login throttle and the decoy hash."""
 import time
 
-from lumiwork.server import auth
+from lumiwork.server.core import auth
 
 
 class FakeClock:

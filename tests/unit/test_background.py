@@ -58,9 +58,8 @@ def test_background_is_cached_by_key_and_deterministic(tmp_path, background):
 
 
 def test_missing_wordnet_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(background_space, "WORDNET_DIR", tmp_path)
     with pytest.raises(background_space.BackgroundUnavailable, match="apt-get install wordnet-base"):
-        background_space.input_key()
+        background_space.input_key(tmp_path)
 
 
 def test_neighbours_do_not_depend_on_seed_or_document_order(documents, background, blended):

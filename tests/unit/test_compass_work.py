@@ -1,25 +1,28 @@
-"""What Compass keeps in memory (lumiwork.server.compass.work): every cache has a
-cap, and a project's lock lives only while it is used."""
-import gc
-import threading
+"""What Compass keeps in memory (lumiwork.server.compass.work): every cache has
+a cap, and no request builds a space: a request for a project without one is
+told to try again while the build queue builds it."""
+import time
 
 import pytest
 
+from lumiwork.server.builds.queue import BuildQueue
 from lumiwork.server.compass import work as work_module
-from lumiwork.server.compass.store import CompassStore
 from lumiwork.server.compass.work import CLASSIFIER_CACHE, COLUMN_CACHE, CompassWork, LruCache
-from lumiwork.server.jobs import BackgroundProvider
-from lumiwork.server.store import Store
+from lumiwork.server.core.errors import ApiError
+from lumiwork.server.db import Store
+from lumiwork.server.models.background import BackgroundProvider
+from lumiwork.server.models.cache import ModelCache
 
 
 @pytest.fixture
 def compass(tmp_path):
     store = Store(tmp_path / "data")
-    models = tmp_path / "models"
-    models.mkdir()
-    work = CompassWork(CompassStore(store), models, BackgroundProvider(tmp_path, enabled=False))
+    background = BackgroundProvider(tmp_path, enabled=False)
+    builds = BuildQueue(store, background)
+    builds.start()
+    work = CompassWork(store, builds, ModelCache(store.models_dir, background))
     yield work
-    work.stop()
+    builds.stop()
     store.close()
 
 
@@ -55,45 +58,27 @@ def test_classifier_cache_is_bounded_and_keeps_one_version_each(compass, monkeyp
 
 def test_message_columns_are_kept_for_a_bounded_number_of_projects(compass):
     for i in range(COLUMN_CACHE * 10):
-        project_id = compass.store.create_project("acct0000", f"p{i}", "en", "someone")
+        project_id = compass.store.compass_projects.create("acct0000", f"p{i}", "en", "someone")
         assert compass.message_columns(project_id).shape == (0, 4)
     assert len(compass._columns) == COLUMN_CACHE
     compass.forget_project(project_id)
     assert len(compass._columns) == COLUMN_CACHE - 1
 
 
-def test_a_projects_lock_lives_while_it_is_used_and_no_longer(compass):
-    held = compass._project_lock("kept")
-    assert compass._project_lock("kept") is held  # one lock per project while in use
-    for i in range(1_000):
-        with compass._project_lock(f"project{i}"):
-            pass
-    gc.collect()
-    assert set(compass._project_locks) == {"kept"}
-    del held
-    gc.collect()
-    assert len(compass._project_locks) == 0
-
-
-def test_a_projects_lock_still_excludes_while_it_is_waited_for(compass):
-    order = []
-    first_in = threading.Event()
-
-    def first():
-        with compass._project_lock("p"):
-            first_in.set()
-            gc.collect()  # nothing but the lock's holders keeps it: it must survive this
-            threading.Event().wait(0.2)
-            order.append("first out")
-
-    def second():
-        first_in.wait(5)
-        with compass._project_lock("p"):
-            order.append("second in")
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert order == ["first out", "second in"]
+def test_a_request_never_builds_a_space_it_queues_one(compass):
+    store = compass.store
+    project_id = store.compass_projects.create("acct0000", "p", "en", "someone")
+    with pytest.raises(ApiError) as empty:
+        compass.require_space(project_id)
+    assert empty.value.status == 409 and "no documents or messages" in empty.value.message
+    store.compass_documents.add(project_id, [{"text": f"the river flows past the ferry {i}", "language": "en"}
+                                             for i in range(20)])
+    started = time.monotonic()
+    with pytest.raises(ApiError) as building:
+        compass.require_space(project_id)
+    assert building.value.status == 409 and "being built" in building.value.message
+    assert time.monotonic() - started < 1  # answered at once: the build runs on the queue, in a child process
+    assert compass.builds.wait_idle(120)
+    model_file, model = compass.require_space(project_id)
+    assert model_file == store.compass_projects.get(project_id)["model_file"]
+    assert "river|en" in model.term_index

@@ -115,13 +115,12 @@ def test_the_default_build_does_not_import_dask():
 
 
 def test_a_wrong_counting_setting_is_named_and_serve_refuses_to_start(monkeypatch, capsys):
-    from lumiwork.cli import main
     from lumiwork.engine.model import counting_choice
+    from lumiwork.tools.cli import main
 
-    monkeypatch.setenv("LUMIWORK_COUNTING", "spark")
     with pytest.raises(ValueError, match="'spark'.*'local', 'dask'"):
-        counting_choice()
+        counting_choice("spark")
+    monkeypatch.setenv("LUMIWORK_COUNTING", "spark")
     assert main(["serve", "--port", "0"]) == 2
     assert "LUMIWORK_COUNTING" in capsys.readouterr().err
-    monkeypatch.setenv("LUMIWORK_COUNTING", "In-Process")
-    assert counting_choice() == "local"
+    assert counting_choice("In-Process") == "local"

@@ -125,7 +125,7 @@ def test_search_docs_matches_a_brute_force_ranking(model, word, extra, limit, su
 def test_a_model_keeps_its_words_lemmas_and_they_spare_the_lemmatizer(model, documents, tmp_path,
                                                                         monkeypatch):
     from lumiwork.engine import Model, text
-    from lumiwork.server.jobs import _prepare
+    from lumiwork.server.models.cache import prepare as _prepare
 
     words = {word for doc in documents for word in text.WORD_PATTERN.findall(doc["text"])}
     assert set(model.word_forms) == words and len(model.word_forms) == len(words)

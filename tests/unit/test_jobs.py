@@ -6,8 +6,10 @@ import threading
 import pytest
 
 from lumiwork.engine import BuildError, build_model
-from lumiwork.server.jobs import JobWatch, ModelCache, failure_message
-from lumiwork.server.store import StorageFull, Store
+from lumiwork.server.builds.parent import failure_message
+from lumiwork.server.builds.watch import JobWatch
+from lumiwork.server.db import StorageFull, Store
+from lumiwork.server.models.cache import ModelCache
 
 
 @pytest.mark.parametrize("exc", [
@@ -30,7 +32,7 @@ def test_model_cache_keeps_the_most_recently_used(tmp_path):
     store = Store(tmp_path / "data")
     model = build_model([{"_id": "a", "text": "river water boat"}, {"_id": "b", "text": "boat river"}],
                         dimensions=2)
-    cache = ModelCache(store, capacity=2)
+    cache = ModelCache(store.models_dir, capacity=2)
     for project in ("p1", "p2", "p3"):
         cache.put(project, f"{project}-1.npz", model)
     assert len(cache) == 2
@@ -44,23 +46,22 @@ def test_a_staged_model_answers_once_its_file_is_current_and_not_before(tmp_path
     store = Store(tmp_path / "data")
     docs = [{"_id": "a", "text": "river water boat"}, {"_id": "b", "text": "boat river"}]
     old, new = build_model(docs, dimensions=2), build_model(docs, dimensions=2)
-    cache = ModelCache(store)
+    cache = ModelCache(store.models_dir)
     cache.put("p", "p-1.npz", old)
     cache.stage("p", "p-2.npz", new)
-    project = {"project_id": "p", "account_id": "acct", "model_file": "p-1.npz"}
-    assert cache.get(project) is old  # the job has not switched the project yet
+    assert cache.get("p", "p-1.npz") is old  # the job has not switched the project yet
     # no p-2.npz on disk: the staged model is served without loading a file
-    assert cache.get({**project, "model_file": "p-2.npz"}) is new
-    assert cache.get({**project, "model_file": "p-2.npz"}) is new
+    assert cache.get("p", "p-2.npz") is new
+    assert cache.get("p", "p-2.npz") is new
     cache.stage("p", "p-3.npz", old)
     cache.unstage("p")
     with pytest.raises(FileNotFoundError):  # unstaged: only the (missing) file is left
-        cache.get({**project, "model_file": "p-3.npz"})
+        cache.get("p", "p-3.npz")
     store.close()
 
 
 def test_the_memory_reserve_follows_the_project_size():
-    from lumiwork.build_process import RESERVE_MAX_MEGABYTES, reserve_megabytes
+    from lumiwork.server.builds.child import RESERVE_MAX_MEGABYTES, reserve_megabytes
 
     assert reserve_megabytes(0) == reserve_megabytes(5_000) == 0  # too little to gain
     assert 550 <= reserve_megabytes(100_000) <= 650
@@ -74,7 +75,7 @@ def test_a_memory_reserve_is_touched_then_given_back():
 
     script = (
         "import psutil, sys\n"
-        "from lumiwork.build_process import MemoryReserve\n"
+        "from lumiwork.server.builds.child import MemoryReserve\n"
         "me = psutil.Process(); before = me.memory_info().rss\n"
         "reserve = MemoryReserve()\n"
         "if reserve._libc is None: sys.exit(3)\n"

@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lumiwork.server.http import INT64_MAX, MAX_JSON_DEPTH, ApiError, Params, loads_strict
+from lumiwork.server.core.errors import ApiError
+from lumiwork.server.core.jsonstrict import loads_strict
+from lumiwork.server.core.limits import INT64_MAX, MAX_JSON_DEPTH
+from lumiwork.server.core.params import Params
 
 ANY_VALUE = st.one_of(
     st.text(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),

@@ -1,5 +1,5 @@
 """Reads marked quick run on the event loop of an idle server, and on worker
-threads while another request is in flight (http.endpoint)."""
+threads while another request is in flight (core.pipeline.endpoint)."""
 import asyncio
 import threading
 
@@ -7,18 +7,21 @@ import httpx
 from starlette.routing import Route
 
 from lumiwork.engine import build_model
-from lumiwork.server.app import ApiServer, create_app
-from lumiwork.server.http import Call, Params, endpoint
-from lumiwork.server.store import Store
+from lumiwork.server.core.middleware import api_app
+from lumiwork.server.core.params import Params
+from lumiwork.server.core.pipeline import Call, endpoint
+from lumiwork.server.db import Store
+from lumiwork.server.state import ServerState
+from lumiwork.server.v4.dialect import V4Dialect
 from lumiwork.server.v4.search import QUICK_LIMIT, quick_search
 
 
 def served_app(tmp_path, routes):
+    """An API of these routes in API v4's dialect, over a real store."""
     store = Store(tmp_path / "data")
     store.create_user("ana", "a long enough password", None)
-    token = store.issue_token("ana", "long_lived")["token"]
-    app = create_app(store)
-    app.router.routes.extend(routes)
+    token = store.tokens.issue("ana", "long_lived")["token"]
+    app = api_app(V4Dialect(), routes, ServerState(store), loopback_only=False)
     return app, {"Authorization": f"Token {token}"}
 
 
@@ -38,7 +41,7 @@ def test_a_quick_read_runs_on_the_event_loop_only_while_nothing_else_is_in_fligh
         Route("/slow/", endpoint(slow), methods=["GET"]),
         Route("/quick/", endpoint(quick, quick_when_idle=lambda call, query: True), methods=["GET"]),
     ])
-    api = app.state.api
+    api = app.state.server
 
     async def scenario() -> tuple[str, list[int]]:
         in_flight = []
@@ -59,7 +62,7 @@ def test_a_quick_read_runs_on_the_event_loop_only_while_nothing_else_is_in_fligh
         loop_thread, in_flight = asyncio.run(scenario())
     finally:
         release.set()
-        api.close()
+        api.stop()
     assert threads[0] == loop_thread  # alone: on the event loop
     assert threads[1] != loop_thread  # beside the slow one: on a worker thread
     assert in_flight == [1, 0]
@@ -81,15 +84,16 @@ def test_a_failing_quick_read_answers_its_error_and_leaves_nothing_in_flight(tmp
     try:
         response = asyncio.run(scenario())
     finally:
-        app.state.api.close()
+        app.state.server.stop()
     assert response.status_code == 500 and response.json()["error"]["code"] == "SERVER_ERROR"
-    assert app.state.api.requests_in_flight == 0
+    assert app.state.server.requests_in_flight == 0
 
 
 def test_only_searches_of_a_loaded_model_with_a_small_limit_are_quick(tmp_path):
-    api = ApiServer(Store(tmp_path / "data"))
+    api = ServerState(Store(tmp_path / "data"))
     try:
-        loaded, unloaded = (Call(api, Params({}), None, {"account": "a", "project": project}, "GET", "127.0.0.1")
+        loaded, unloaded = (Call(api, V4Dialect(), Params({}), None, {"account": "a", "project": project}, "GET",
+                                 "http://127.0.0.1/", "http://127.0.0.1/api/v4/", "127.0.0.1")
                             for project in ("p1", "p2"))
         api.models.put("p1", "p1-1.npz", build_model([{"_id": "a", "text": "river water boat"},
                                                       {"_id": "b", "text": "boat river"}], dimensions=2))
@@ -99,6 +103,8 @@ def test_only_searches_of_a_loaded_model_with_a_small_limit_are_quick(tmp_path):
         assert not quick_search(loaded, {"limit": str(QUICK_LIMIT + 1)})
         assert not quick_search(loaded, {"limit": "-1"})
         assert not quick_search(loaded, {"limit": "lots"})
+        assert not quick_search(loaded, {"limit": "9" * 5000})  # never handed to int()
+        assert not quick_search(loaded, {"limit": "\u00b2\u0663"})  # Unicode digits
         assert not quick_search(unloaded, {})
     finally:
-        api.close()
+        api.stop()

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lumiwork import vectors
+from lumiwork.wire import pack64 as pack64_wire
 
 
 def test_package_edge_cases():
@@ -136,7 +137,7 @@ def test_invalid_characters_anywhere_are_refused():
 
 # ---- the compiled decoder: every byte, every position, block boundaries ---------------------
 
-NOT_PACK64 = [chr(b) for b in range(128) if b not in vectors.CHARS] + ["é", "\u20ac", "\U0001f600"]
+NOT_PACK64 = [chr(b) for b in range(128) if b not in pack64_wire.CHARS] + ["é", "\u20ac", "\U0001f600"]
 
 
 def test_every_byte_is_classified_like_the_package():
@@ -204,7 +205,7 @@ def test_different_lengths_are_refused_even_when_they_add_up(lengths, data):
 
 @pytest.mark.parametrize("block_chars", [1, 50, 1 << 18])
 def test_many_blocks_and_a_bad_string_in_a_later_one(monkeypatch, block_chars):
-    monkeypatch.setattr(vectors, "_BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(pack64_wire, "_BLOCK_CHARS", block_chars)
     rng = np.random.default_rng(3)
     matrix = rng.standard_normal((1500, 7)) * rng.uniform(1e-5, 1e5, (1500, 1))
     packed = vectors.pack_many(matrix)

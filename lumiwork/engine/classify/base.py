@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-UNCLASSIFIED = "UNCLASSIFIED"
+from ...wire.names import UNCLASSIFIED
+
 ALL = "ALL"  # num_topics: return every topic at or above the threshold
 
 

@@ -166,17 +166,21 @@ def term_text(term: str) -> str:
 
 
 def expand_domain(model: Model, max_expansion_terms: int = DEFAULT_MAX_EXPANSION_TERMS,
-                  base: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+                  base: dict[str, float] | None = None,
+                  vocabulary: np.ndarray | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """(domain_terms, term_conflicts) for `model`: {text: score in [-5, 5]}.
 
     base: the lexicon the seeds come from, {lemma or phrase: valence in [-4, 4]}; the
-    general lexicon by default, a custom classifier's wordlist (rescaled) otherwise."""
+    general lexicon by default, a custom classifier's wordlist (rescaled) otherwise.
+    vocabulary: (terms,) bool, the only terms that may be proposed (those the
+    project's documents use); every term of the model by default."""
     base = base if base is not None else lemma_lexicon(model.language)
     texts = [term_text(term) for term in model.terms]
     seed_valence = np.array([base.get(text, 0.0) for text in texts])
     rated = np.array([text in base for text in texts])
     seeds = np.flatnonzero(np.abs(seed_valence) >= SEED_MIN_VALENCE)
-    candidates = np.flatnonzero(~rated)
+    proposable = ~rated if vocabulary is None else ~rated & np.asarray(vocabulary, dtype=bool)
+    candidates = np.flatnonzero(proposable)
     if not len(seeds) or not len(candidates):
         return {}, {}
     similarity = model.term_vectors[candidates] @ model.term_vectors[seeds].T      # (candidates, seeds)
@@ -262,16 +266,17 @@ class SentimentClassifier:
                                  use_general=kind != "sentiment_custom")
 
     @classmethod
-    def build(cls, model: Model, kind: str, **options) -> SentimentClassifier:
+    def build(cls, model: Model, kind: str, vocabulary: np.ndarray | None = None, **options) -> SentimentClassifier:
         """A classifier for `model`; with domain_expansion, its domain_terms and
-        term_conflicts are found in the model (unless given)."""
+        term_conflicts are found in the model (unless given), among the terms of
+        `vocabulary` (see expand_domain)."""
         classifier = cls(kind, language=model.language, **options)
         if classifier.domain_expansion and not options.get("domain_terms"):
             base = None
             if classifier.kind == "sentiment_custom":
                 base = {lemma_phrase(word, model.language): score * VADER_SCALE / API_SCALE
                         for word, score in classifier.wordlist.items()}
-            terms, conflicts = expand_domain(model, classifier.max_expansion_terms, base)
+            terms, conflicts = expand_domain(model, classifier.max_expansion_terms, base, vocabulary)
             classifier = cls(kind, language=model.language, **{**options, "domain_terms": terms,
                                                                "term_conflicts": conflicts})
         return classifier

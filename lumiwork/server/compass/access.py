@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import time
 
-from .. import auth
-from ..store import Store
-from .http import LEVELS, TOKEN_DAYS, CompassCall, detail, iso, not_found
+from ...wire.dates import iso
+from ..core import auth
+from ..core.pipeline import Call
+from ..db import Store
+from .dialect import LEVELS, detail, not_found
 
 TOKEN_TYPE = "compass"
+TOKEN_DAYS = 14  # a Compass token expires after two weeks
 LEVEL_PERMISSIONS = {
     "read": ["read"],
     "readwrite": ["read", "write", "create"],
@@ -35,40 +38,40 @@ def rank(level: str | None) -> int:
     return -1 if level is None else LEVELS.index(level)
 
 
-def user_level(call: CompassCall, account_id: str) -> str | None:
-    if call.is_admin:
+def user_level(call: Call, account_id: str) -> str | None:
+    if call.admin:
         return "manage"
-    return level_of(call.store.permissions(call.username, account_id))
+    return level_of(call.store.accounts.permissions(call.username, account_id))
 
 
-def require_level(call: CompassCall, account_id: str, needed: str) -> None:
+def require_level(call: Call, account_id: str, needed: str) -> None:
     """404 for an account the user cannot see at all; 403 when the level is too low."""
-    if call.store.account(account_id) is None:
+    if call.store.accounts.get(account_id) is None:
         raise not_found()
     level = user_level(call, account_id)
-    if level is None and not call.is_admin:
+    if level is None and not call.admin:
         raise not_found()
     if rank(level) < rank(needed):
         raise detail(403, "You do not have permission to perform this action.")
 
 
-def require_admin(call: CompassCall) -> None:
-    if not call.is_admin:
+def require_admin(call: Call) -> None:
+    if not call.admin:
         raise detail(403, "You do not have permission to perform this action.")
 
 
-def readable_accounts(call: CompassCall) -> list[str] | None:
+def readable_accounts(call: Call) -> list[str] | None:
     """Account ids the user can read (None: all, for a site admin)."""
-    if call.is_admin:
+    if call.admin:
         return None
-    return [a["account_id"] for a in call.store.user_accounts(call.username) if level_of(a["permissions"])]
+    return [a["account_id"] for a in call.store.accounts.user_accounts(call.username) if level_of(a["permissions"])]
 
 
 # ---- tokens -----------------------------------------------------------------------------------
 
 def current_token(store: Store, username: str) -> dict | None:
     """The user's unexpired Compass token (there is at most one), with its clear text."""
-    for token in store.user_tokens(username):
+    for token in store.tokens.user_tokens(username):
         if token["type"] == TOKEN_TYPE:
             return {**token, "token": auth.derived_token(store.secret, token["token_id"])}
     return None
@@ -81,22 +84,9 @@ def issue_token(store: Store, username: str) -> dict:
         return existing
     token_id = auth.random_id(12)
     token = auth.derived_token(store.secret, token_id)
-    store.add_token(username, token, token_id, TOKEN_TYPE, time.time() + TOKEN_DAYS * 86400)
+    store.tokens.add(username, token, token_id, TOKEN_TYPE, time.time() + TOKEN_DAYS * 86400)
     return current_token(store, username) or {"token": token}
 
 
 def token_record(token: dict, username: str) -> dict:
     return {"token": token["token"], "user": username, "expiration": iso(token["expiration"])}
-
-
-def authenticate(store: Store, authorization: str) -> str:
-    """The user of an 'Authorization: Token <token>' header, or a 401 with Compass's words."""
-    scheme, _, token = authorization.partition(" ")
-    if not authorization:
-        raise detail(401, "Authentication credentials were not provided.")
-    if scheme.lower() != "token" or not token.strip():
-        raise detail(401, "Invalid token header. No credentials provided.")
-    username = store.token_user(token.strip())
-    if username is None:
-        raise detail(401, "Invalid token.")
-    return username

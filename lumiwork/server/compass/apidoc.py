@@ -2,7 +2,7 @@
 each choice made where Luminoso's Compass documents were vague or disagreed."""
 from __future__ import annotations
 
-from ..http import LIMITS
+from ..core.limits import LIMITS
 from .work import ASSIGN_THRESHOLD, CONFIG_DEFAULTS
 
 DOCUMENTATION = """\
@@ -91,16 +91,21 @@ UNCLASSIFIED with score 0. Changing a classifier's info (PUT) rebuilds it.
 
 Choices where the documents are vague or disagree
 -------------------------------------------------
-- Classifier topics live under their classifier
-  (P classifiers/<id>/topics/<id>/): the documents' "p//topics/<id>" would clash
-  with project topics at P topics/<id>/.
+- Classifier topics live under their classifier (P classifiers/<id>/topics/<id>/)
+  and, as both documents say, can also be read, changed and deleted at
+  P topics/<id>/: classifier topics and project topics take their ids from one
+  sequence, so an id names one topic. (In a database made before they shared it,
+  a project topic whose id is also a classifier topic's wins at P topics/<id>/.)
 - Topic specifications may be given as "info" (2019) or "clause" (2018).
 - The build state is "building_state" (2019: building / ready, plus error);
   the 2018 documents' "training_state" is not sent.
 - PUT with info.topics replaces a topic-based classifier's topics.
-- test/: "language" is checked when given but not required (the project's
-  language applies); a sentiment classifier's "dataset" is stored, but its
-  domain expansion uses the project's whole space.
+- test/: every item needs text, label and language (the documents' "mandatory
+  language value"); a sentiment classifier's "dataset" is stored, but its domain
+  expansion uses the project's whole space.
+- Domain expansion proposes only terms the project's documents use (the space
+  also holds its messages'); turning domain_expansion off deletes domain_terms
+  and term_conflicts.
 - POST documents/ answers with the created documents (up to 20 shown, all
   counted) and no next or previous page.
 - A classifier's dataset may be given at the top level (2019) or in info (2018).

@@ -9,21 +9,13 @@ from starlette.routing import Route
 from ...engine import BuildError
 from ...engine.classify import ALL, SentimentClassifier, TopicSyntaxError, parse_topic
 from ...engine.text import SUPPORTED_LANGUAGES
-from ..http import ApiError, check_text
-from .http import (
-    Answer,
-    CompassCall,
-    CompassError,
-    FieldErrors,
-    boolean_field,
-    bulk_items,
-    compass_endpoint,
-    iso,
-    json_field,
-    not_found,
-    path_id,
-    text_field,
-)
+from ...wire.dates import iso
+from ..core.dialect import Answer
+from ..core.errors import ApiError, field_errors
+from ..core.jsonstrict import check_text
+from ..core.params import FieldErrors, boolean_field, json_field, text_field
+from ..core.pipeline import Call, endpoint
+from .dialect import absolute, bulk_items, detail, not_found, page, path_id
 from .projects import get_project
 
 VOTING, TOPIC_BASED = "voting", "topic_based"
@@ -36,30 +28,34 @@ SENTIMENT_OPTIONS = ("combined_threshold", "positive_threshold", "negative_thres
 
 # ---- records ---------------------------------------------------------------------------------
 
-def topic_record(call: CompassCall, topic: dict) -> dict:
-    return {"url": call.absolute(f"projects/{topic['project_id']}/p/classifiers/{topic['classifier_id']}/"
+def topic_record(call: Call, topic: dict | None) -> dict:
+    if topic is None:  # deleted meanwhile
+        raise not_found()
+    return {"url": absolute(call, f"projects/{topic['project_id']}/p/classifiers/{topic['classifier_id']}/"
                                  f"topics/{topic['id']}/"),
             "id": topic["id"], "title": topic["title"], "info": topic["info"], "status": topic["status"],
             "blocking": bool(topic["blocking"])}
 
 
-def classifier_record(call: CompassCall, record: dict) -> dict:
+def classifier_record(call: Call, record: dict | None) -> dict:
     """The classifier as Compass shows it. While its first version is being built it
     is "inactive"; during a rebuild the previous version stays active."""
+    if record is None:  # deleted meanwhile
+        raise not_found()
     status = record["status"] if record["state"] else "inactive"
     return {
-        "url": call.absolute(f"projects/{record['project_id']}/p/classifiers/{record['id']}/"),
+        "url": absolute(call, f"projects/{record['project_id']}/p/classifiers/{record['id']}/"),
         "id": record["id"], "name": record["name"], "type": record["type"], "status": status,
         "building_state": record["building_state"],
-        "topics": [topic_record(call, t) for t in call.compass.store.classifier_topics(record["id"])],
+        "topics": [topic_record(call, t) for t in call.store.classifiers.topics(record["id"])],
         "info": record["info"], "dataset": record["dataset"],
         "created": iso(record["created"]), "last_update": iso(record["last_update"]),
     }
 
 
-def get_classifier(call: CompassCall, needed: str = "read") -> dict:
+def get_classifier(call: Call, needed: str = "read") -> dict:
     project = get_project(call, needed)
-    record = call.compass.store.classifier(project["project_id"], path_id(call, "classifier_id"))
+    record = call.store.classifiers.get(project["project_id"], path_id(call, "classifier_id"))
     if record is None:
         raise not_found()
     return record
@@ -151,13 +147,13 @@ def _expression(errors: FieldErrors, field: str, expression: Any, title: str) ->
 
 # ---- classifiers -----------------------------------------------------------------------------
 
-def list_classifiers(call: CompassCall) -> dict:
+def list_classifiers(call: Call) -> dict:
     project = get_project(call)
-    records = call.compass.store.classifiers(project["project_id"], call.params.string("name"))
-    return call.page(records, lambda r: classifier_record(call, r))
+    records = call.store.classifiers.find(project["project_id"], call.params.string("name"))
+    return page(call, records, lambda r: classifier_record(call, r))
 
 
-def create_classifier(call: CompassCall) -> Answer:
+def create_classifier(call: Call) -> Answer:
     project = get_project(call, "readwrite")
     errors = FieldErrors()
     values = call.params.values
@@ -168,24 +164,24 @@ def create_classifier(call: CompassCall) -> Answer:
     dataset = text_field(errors, values, "dataset", limit="subset name")
     if dataset is None and isinstance(info.get("dataset"), str):
         dataset = info["dataset"]
-    if name and call.compass.store.classifiers(project["project_id"], name):
+    if name and call.store.classifiers.find(project["project_id"], name):
         errors.add("name", "classifier with this name already exists.")
     clean = _check_info(errors, kind, info) if kind else {}
     topics = _topics(errors, info.get("topics")) if kind == TOPIC_BASED else []
     errors.raise_if_any()
     assert name and kind and status
-    classifier_id = call.compass.store.create_classifier(project["project_id"], name, kind, status, clean,
+    classifier_id = call.store.classifiers.create(project["project_id"], name, kind, status, clean,
                                                          dataset, topics)
-    call.compass.work.submit_build(project["project_id"], classifier_id)
-    return Answer(classifier_record(call, call.compass.store.classifier(project["project_id"], classifier_id)),
+    call.server.compass.submit_build(project["project_id"], classifier_id)
+    return Answer(classifier_record(call, call.store.classifiers.get(project["project_id"], classifier_id)),
                   201)
 
 
-def read_classifier(call: CompassCall) -> dict:
+def read_classifier(call: Call) -> dict:
     return classifier_record(call, get_classifier(call))
 
 
-def update_classifier(call: CompassCall) -> dict:
+def update_classifier(call: Call) -> dict:
     """name and status change at once; a change of `info` rebuilds the classifier
     (the previous version keeps classifying until the new one is ready)."""
     record = get_classifier(call, "readwrite")
@@ -194,7 +190,7 @@ def update_classifier(call: CompassCall) -> dict:
     name = text_field(errors, values, "name", limit="topic name")
     status = text_field(errors, values, "status", choices=STATUSES)
     info = _info(errors, values)
-    if name and name != record["name"] and call.compass.store.classifiers(record["project_id"], name):
+    if name and name != record["name"] and call.store.classifiers.find(record["project_id"], name):
         errors.add("name", "classifier with this name already exists.")
     merged = {**record["info"], **info}
     clean = _check_info(errors, record["type"], merged) if info else record["info"]
@@ -206,20 +202,20 @@ def update_classifier(call: CompassCall) -> dict:
     if info:
         changes.update(info=clean, building_state="building")
     if topics:  # a topic-based classifier's topics are replaced by those given
-        call.compass.store.replace_classifier_topics(record["id"], record["project_id"], topics)
-    call.compass.store.update_classifier(record["id"], **changes)
+        call.store.classifiers.replace_topics(record["id"], record["project_id"], topics)
+    call.store.classifiers.update(record["id"], **changes)
     if info:
-        call.compass.work.submit_build(record["project_id"], record["id"])
-    return classifier_record(call, call.compass.store.classifier(record["project_id"], record["id"]))
+        call.server.compass.submit_build(record["project_id"], record["id"])
+    return classifier_record(call, call.store.classifiers.get(record["project_id"], record["id"]))
 
 
-def delete_classifier(call: CompassCall) -> Answer:
+def delete_classifier(call: Call) -> Answer:
     record = get_classifier(call, "readwrite")
-    call.compass.store.delete_classifier(record["id"])
+    call.store.classifiers.delete(record["id"])
     return Answer(status=204)
 
 
-def rebuild_classifier(call: CompassCall) -> dict:
+def rebuild_classifier(call: Call) -> dict:
     """Rebuild on the current documents (or another dataset); sentiment classifiers
     may switch domain_expansion or change max_expansion_terms."""
     record = get_classifier(call, "readwrite")
@@ -243,12 +239,12 @@ def rebuild_classifier(call: CompassCall) -> dict:
     changes: dict[str, Any] = {"info": info, "building_state": "building"}
     if dataset is not None:
         changes["dataset"] = dataset
-    call.compass.store.update_classifier(record["id"], **changes)
-    call.compass.work.submit_build(record["project_id"], record["id"])
-    return classifier_record(call, call.compass.store.classifier(record["project_id"], record["id"]))
+    call.store.classifiers.update(record["id"], **changes)
+    call.server.compass.submit_build(record["project_id"], record["id"])
+    return classifier_record(call, call.store.classifiers.get(record["project_id"], record["id"]))
 
 
-def test_classifier(call: CompassCall) -> dict:
+def test_classifier(call: Call) -> dict:
     """Accuracy on labelled texts, and every message with its topics ranked."""
     record = get_classifier(call, "readwrite")
     items = bulk_items(call, "texts")
@@ -260,18 +256,18 @@ def test_classifier(call: CompassCall) -> dict:
             continue
         text = text_field(errors, item, "text", required=True, limit="document text", multiline=True)
         label = text_field(errors, item, "label", required=True, limit="topic name")
-        text_field(errors, item, "language", choices=SUPPORTED_LANGUAGES)  # optional here; checked if given
+        text_field(errors, item, "language", required=True, choices=SUPPORTED_LANGUAGES)  # "mandatory"
         text_field(errors, item, "source_id", limit="subset name")
         all_errors.append(errors.errors)
         texts.append(text or "")
         labels.append(label or "")
     if any(all_errors):
-        raise CompassError(400, all_errors if isinstance(call.body, list) else all_errors[0])
+        raise field_errors(all_errors if isinstance(call.body, list) else all_errors[0])
     if not record["state"]:
-        raise CompassError(400, {"detail": f"The classifier is not built yet ({record['building_state']})."})
-    model = call.compass.work.model(record["state"]["model_file"])
-    report = call.compass.work.classifier(record).test(model, texts, labels)
-    topic_ids = {t["title"]: t["id"] for t in call.compass.store.classifier_topics(record["id"])}
+        raise detail(400, f"The classifier is not built yet ({record['building_state']}).")
+    model = call.server.compass.model(record["state"]["model_file"])
+    report = call.server.compass.classifier(record).test(model, texts, labels)
+    topic_ids = {t["title"]: t["id"] for t in call.store.classifiers.topics(record["id"])}
     messages = []
     for item, result in zip(items, report.messages):
         ranked = result["topics"] if isinstance(result, dict) else result
@@ -283,16 +279,16 @@ def test_classifier(call: CompassCall) -> dict:
 
 # ---- topics of topic-based classifiers ---------------------------------------------------------
 
-def list_topics(call: CompassCall) -> dict:
+def list_topics(call: Call) -> dict:
     record = get_classifier(call)
-    return call.page(call.compass.store.classifier_topics(record["id"]), lambda t: topic_record(call, t))
+    return page(call, call.store.classifiers.topics(record["id"]), lambda t: topic_record(call, t))
 
 
-def create_topic(call: CompassCall) -> Answer:
+def create_topic(call: Call) -> Answer:
     record = get_classifier(call, "readwrite")
     if record["type"] != TOPIC_BASED:
-        raise CompassError(400, {"detail": "Topics can be added to topic-based classifiers only; a voting "
-                                           "classifier's topics are its training labels."})
+        raise detail(400, "Topics can be added to topic-based classifiers only; a voting "
+                          "classifier's topics are its training labels.")
     errors = FieldErrors()
     values = call.params.values
     title = text_field(errors, values, "title", limit="topic name") or text_field(errors, values, "name",
@@ -302,30 +298,30 @@ def create_topic(call: CompassCall) -> Answer:
     expression = _expression(errors, "info", values.get("info"), title or "")
     status = text_field(errors, values, "status", choices=STATUSES) or "active"
     blocking = boolean_field(errors, values, "blocking")
-    if title and any(t["title"] == title for t in call.compass.store.classifier_topics(record["id"])):
+    if title and any(t["title"] == title for t in call.store.classifiers.topics(record["id"])):
         errors.add("title", "topic with this title already exists.")
     errors.raise_if_any()
     assert title and expression
-    topic_id = call.compass.store.add_classifier_topic(record["id"], record["project_id"], title, expression,
+    topic_id = call.store.classifiers.add_topic(record["id"], record["project_id"], title, expression,
                                                        status, blocking)
-    call.compass.store.update_classifier(record["id"], building_state="building")
-    call.compass.work.submit_build(record["project_id"], record["id"])
-    return Answer(topic_record(call, call.compass.store.classifier_topic(record["project_id"], topic_id)), 201)
+    call.store.classifiers.update(record["id"], building_state="building")
+    call.server.compass.submit_build(record["project_id"], record["id"])
+    return Answer(topic_record(call, call.store.classifiers.topic(record["project_id"], topic_id)), 201)
 
 
-def _topic(call: CompassCall, needed: str) -> tuple[dict, dict]:
+def _topic(call: Call, needed: str) -> tuple[dict, dict]:
     record = get_classifier(call, needed)
-    topic = call.compass.store.classifier_topic(record["project_id"], path_id(call, "topic_id"))
+    topic = call.store.classifiers.topic(record["project_id"], path_id(call, "topic_id"))
     if topic is None or topic["classifier_id"] != record["id"]:
         raise not_found()
     return record, topic
 
 
-def read_topic(call: CompassCall) -> dict:
+def read_topic(call: Call) -> dict:
     return topic_record(call, _topic(call, "read")[1])
 
 
-def update_topic(call: CompassCall) -> dict:
+def update_topic(call: Call) -> dict:
     record, topic = _topic(call, "readwrite")
     errors = FieldErrors()
     values = call.params.values
@@ -344,21 +340,21 @@ def update_topic(call: CompassCall) -> dict:
         changes["blocking"] = int(boolean_field(errors, values, "blocking"))
     errors.raise_if_any()
     if changes:
-        call.compass.store.update_classifier_topic(topic["id"], **changes)
-        call.compass.store.update_classifier(record["id"], building_state="building")
-        call.compass.work.submit_build(record["project_id"], record["id"])
-    return topic_record(call, call.compass.store.classifier_topic(record["project_id"], topic["id"]))
+        call.store.classifiers.update_topic(topic["id"], **changes)
+        call.store.classifiers.update(record["id"], building_state="building")
+        call.server.compass.submit_build(record["project_id"], record["id"])
+    return topic_record(call, call.store.classifiers.topic(record["project_id"], topic["id"]))
 
 
-def delete_topic(call: CompassCall) -> Answer:
+def delete_topic(call: Call) -> Answer:
     record, topic = _topic(call, "readwrite")
-    call.compass.store.delete_classifier_topic(topic["id"])
-    call.compass.store.update_classifier(record["id"], building_state="building")
-    call.compass.work.submit_build(record["project_id"], record["id"])
+    call.store.classifiers.delete_topic(topic["id"])
+    call.store.classifiers.update(record["id"], building_state="building")
+    call.server.compass.submit_build(record["project_id"], record["id"])
     return Answer(status=204)
 
 
-def match_topic(call: CompassCall) -> dict:
+def match_topic(call: Call) -> dict:
     """lumiwork's own (not Compass's): score the project's recent messages against a
     boolean topic without making a classifier, with each operand's score."""
     project = get_project(call)
@@ -380,24 +376,24 @@ def match_topic(call: CompassCall) -> dict:
     errors.raise_if_any()
     assert expression
     try:
-        return call.compass.work.match_topic(project["project_id"], expression, int(limit), float(threshold))
+        return call.server.compass.match_topic(project["project_id"], expression, int(limit), float(threshold))
     except BuildError as exc:
-        raise CompassError(400, {"detail": str(exc)}) from None
+        raise detail(400, str(exc)) from None
 
 
 C = "/projects/{project_id}/p/classifiers/"
 routes = [
-    Route("/projects/{project_id}/p/match/", compass_endpoint(match_topic), methods=["POST"]),
-    Route(C, compass_endpoint(list_classifiers), methods=["GET"]),
-    Route(C, compass_endpoint(create_classifier), methods=["POST"]),
-    Route(C + "{classifier_id}/", compass_endpoint(read_classifier), methods=["GET"]),
-    Route(C + "{classifier_id}/", compass_endpoint(update_classifier), methods=["PUT", "PATCH"]),
-    Route(C + "{classifier_id}/", compass_endpoint(delete_classifier), methods=["DELETE"]),
-    Route(C + "{classifier_id}/rebuild/", compass_endpoint(rebuild_classifier), methods=["POST"]),
-    Route(C + "{classifier_id}/test/", compass_endpoint(test_classifier), methods=["POST"]),
-    Route(C + "{classifier_id}/topics/", compass_endpoint(list_topics), methods=["GET"]),
-    Route(C + "{classifier_id}/topics/", compass_endpoint(create_topic), methods=["POST"]),
-    Route(C + "{classifier_id}/topics/{topic_id}/", compass_endpoint(read_topic), methods=["GET"]),
-    Route(C + "{classifier_id}/topics/{topic_id}/", compass_endpoint(update_topic), methods=["PUT", "PATCH"]),
-    Route(C + "{classifier_id}/topics/{topic_id}/", compass_endpoint(delete_topic), methods=["DELETE"]),
+    Route("/projects/{project_id}/p/match/", endpoint(match_topic), methods=["POST"]),
+    Route(C, endpoint(list_classifiers), methods=["GET"]),
+    Route(C, endpoint(create_classifier), methods=["POST"]),
+    Route(C + "{classifier_id}/", endpoint(read_classifier), methods=["GET"]),
+    Route(C + "{classifier_id}/", endpoint(update_classifier), methods=["PUT", "PATCH"]),
+    Route(C + "{classifier_id}/", endpoint(delete_classifier), methods=["DELETE"]),
+    Route(C + "{classifier_id}/rebuild/", endpoint(rebuild_classifier), methods=["POST"]),
+    Route(C + "{classifier_id}/test/", endpoint(test_classifier), methods=["POST"]),
+    Route(C + "{classifier_id}/topics/", endpoint(list_topics), methods=["GET"]),
+    Route(C + "{classifier_id}/topics/", endpoint(create_topic), methods=["POST"]),
+    Route(C + "{classifier_id}/topics/{topic_id}/", endpoint(read_topic), methods=["GET"]),
+    Route(C + "{classifier_id}/topics/{topic_id}/", endpoint(update_topic), methods=["PUT", "PATCH"]),
+    Route(C + "{classifier_id}/topics/{topic_id}/", endpoint(delete_topic), methods=["DELETE"]),
 ]

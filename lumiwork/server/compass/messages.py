@@ -8,24 +8,16 @@ from typing import Any
 from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
-from .http import (
-    Answer,
-    CompassCall,
-    CompassError,
-    FieldErrors,
-    boolean_field,
-    bulk_items,
-    compass_endpoint,
-    iso,
-    not_found,
-    path_id,
-    text_field,
-    time_field,
-)
+from ...wire.dates import iso
+from ..core.dialect import Answer
+from ..core.errors import field_errors
+from ..core.params import FieldErrors, boolean_field, text_field, time_field
+from ..core.pipeline import Call, endpoint
+from .dialect import absolute, bulk_items, detail, not_found, page, path_id
 from .projects import get_project
 
 
-def message_record(call: CompassCall, message: dict, topics: list[dict] | None = None,
+def message_record(call: Call, message: dict, topics: list[dict] | None = None,
                    blocking: frozenset[int] = frozenset()) -> dict:
     """A message as Compass shows it; `blocking` holds the ids of blocking topics
     (a message in one of them is "blocked")."""
@@ -38,14 +30,14 @@ def message_record(call: CompassCall, message: dict, topics: list[dict] | None =
         "sentiment": message["sentiment"], "topics": topics,
     }
     if message.get("id") is not None:
-        record = {"url": call.absolute(f"projects/{message['project_id']}/p/messages/{message['id']}/"),
+        record = {"url": absolute(call, f"projects/{message['project_id']}/p/messages/{message['id']}/"),
                   "id": message["id"], **record}
     if message.get("centrality") is not None:
         record["centrality"] = message["centrality"]
     return record
 
 
-def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list[dict]:
+def _incoming(call: Call, project: dict, require_timestamp: bool) -> list[dict]:
     """The messages of a request, validated completely before any is stored: one
     JSON object, a JSON list of them, or form fields."""
     items = bulk_items(call, "messages")
@@ -66,20 +58,20 @@ def _incoming(call: CompassCall, project: dict, require_timestamp: bool) -> list
         messages.append({"text": text or "", "timestamp": timestamp if timestamp is not None else time.time(),
                          "source_id": source_id, "language": language, "info": info})
     if any(all_errors):
-        raise CompassError(400, all_errors if isinstance(call.body, list) else all_errors[0])
+        raise field_errors(all_errors if isinstance(call.body, list) else all_errors[0])
     if not messages:
-        raise CompassError(400, {"non_field_errors": ["No messages given."]})
+        raise field_errors({"non_field_errors": ["No messages given."]})
     return messages
 
 
-def _classified(call: CompassCall, project: dict, messages: list[dict], assign: bool) -> None:
-    results = call.compass.work.process(project["project_id"], [m["text"] for m in messages],
+def _classified(call: Call, project: dict, messages: list[dict], assign: bool) -> None:
+    results = call.server.compass.process(project["project_id"], [m["text"] for m in messages],
                                         project["language"], assign)
     for message, result in zip(messages, results):
         message.update(result)
 
 
-def classify(call: CompassCall) -> Any:
+def classify(call: Call) -> Any:
     """Classify without saving. One message in, one out; a list in, a list out."""
     project = get_project(call, "readwrite")
     messages = _incoming(call, project, require_timestamp=False)
@@ -88,7 +80,7 @@ def classify(call: CompassCall) -> Any:
     return records if isinstance(call.body, list) else records[0]
 
 
-def message_filters(call: CompassCall) -> dict[str, Any]:
+def message_filters(call: Call) -> dict[str, Any]:
     errors = FieldErrors()
     values = dict(call.params.query_pairs)
     filters = {"earliest": time_field(errors, values, "earliest"), "latest": time_field(errors, values, "latest")}
@@ -103,7 +95,7 @@ def message_filters(call: CompassCall) -> dict[str, Any]:
     return filters
 
 
-def add_messages(call: CompassCall) -> Answer:
+def add_messages(call: Call) -> Answer:
     """Store, classify and assign messages; with replace=true, the messages matching
     the query's filters are replaced by these. Which messages match is decided in
     the transaction that stores the new ones (not before classifying them, which
@@ -111,56 +103,56 @@ def add_messages(call: CompassCall) -> Answer:
     when it matches. Posting may start a clustering, which runs in the background."""
     project = get_project(call, "readwrite")
     if project["status"] != "active":
-        raise CompassError(400, {"detail": "The project is inactive: it does not process new messages."})
+        raise detail(400, "The project is inactive: it does not process new messages.")
     messages = _incoming(call, project, require_timestamp=True)
     replace = boolean_field(FieldErrors(), dict(call.params.query_pairs), "replace")
     # The filters are checked before any work: a bad one is a 400 with nothing changed.
     replace_matching = message_filters(call) if replace else None
     _classified(call, project, messages, assign=True)
-    ids = call.compass.store.add_messages(project["project_id"], messages, replace_matching=replace_matching)
-    if call.compass.work.clustering_due(project["project_id"]):
-        call.compass.work.submit_clustering(project["project_id"])
+    ids = call.store.messages.add(project["project_id"], messages, replace_matching=replace_matching)
+    if call.server.compass.clustering_due(project["project_id"]):
+        call.server.compass.submit_clustering(project["project_id"])
     blocking = blocking_topics(call, project["project_id"])
     records = [message_record(call, {**m, "id": i, "project_id": project["project_id"]}, m["topics"], blocking)
                for m, i in zip(messages, ids)]
     return Answer(records if isinstance(call.body, list) else records[0], 201)
 
 
-def list_messages(call: CompassCall) -> dict:
+def list_messages(call: Call) -> dict:
     project = get_project(call)
-    messages = call.compass.store.messages(project["project_id"], **message_filters(call))
+    messages = call.store.messages.find(project["project_id"], **message_filters(call))
     blocking = blocking_topics(call, project["project_id"])
-    return call.page(messages, lambda m: message_record(call, m, blocking=blocking))
+    return page(call, messages, lambda m: message_record(call, m, blocking=blocking))
 
 
-def _message(call: CompassCall, needed: str) -> dict:
+def _message(call: Call, needed: str) -> dict:
     project = get_project(call, needed)
-    message = call.compass.store.message(project["project_id"], path_id(call, "message_id"))
+    message = call.store.messages.get(project["project_id"], path_id(call, "message_id"))
     if message is None:
         raise not_found()
     return message
 
 
-def read_message(call: CompassCall) -> dict:
+def read_message(call: Call) -> dict:
     message = _message(call, "read")
     return message_record(call, message, blocking=blocking_topics(call, message["project_id"]))
 
 
-def blocking_topics(call: CompassCall, project_id: str) -> frozenset[int]:
-    return frozenset(t["id"] for t in call.compass.store.topics(project_id, blocking=True))
+def blocking_topics(call: Call, project_id: str) -> frozenset[int]:
+    return frozenset(t["id"] for t in call.store.compass_topics.find(project_id, blocking=True))
 
 
-def delete_message(call: CompassCall) -> Answer:
+def delete_message(call: Call) -> Answer:
     message = _message(call, "readwrite")
-    call.compass.store.delete_message(message["project_id"], message["id"])
+    call.store.messages.delete(message["project_id"], message["id"])
     return Answer(status=204)
 
 
 P = "/projects/{project_id}/p/"
 routes = [
-    Route(P + "classify/", compass_endpoint(classify), methods=["POST"]),
-    Route(P + "messages/", compass_endpoint(list_messages), methods=["GET"]),
-    Route(P + "messages/", compass_endpoint(add_messages), methods=["POST"]),
-    Route(P + "messages/{message_id}/", compass_endpoint(read_message), methods=["GET"]),
-    Route(P + "messages/{message_id}/", compass_endpoint(delete_message), methods=["DELETE"]),
+    Route(P + "classify/", endpoint(classify), methods=["POST"]),
+    Route(P + "messages/", endpoint(list_messages), methods=["GET"]),
+    Route(P + "messages/", endpoint(add_messages), methods=["POST"]),
+    Route(P + "messages/{message_id}/", endpoint(read_message), methods=["GET"]),
+    Route(P + "messages/{message_id}/", endpoint(delete_message), methods=["DELETE"]),
 ]

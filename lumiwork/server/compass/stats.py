@@ -11,18 +11,14 @@ from typing import Any
 import numpy as np
 from starlette.routing import Route
 
-from ..http import LIMITS, text_problem
-from .http import (
-    EARLIEST,
-    Answer,
-    CompassCall,
-    CompassError,
-    FieldErrors,
-    compass_endpoint,
-    iso,
-    not_found,
-    parse_time,
-)
+from ...wire.dates import EARLIEST, iso, parse_time
+from ..core.dialect import Answer
+from ..core.errors import field_errors
+from ..core.jsonstrict import text_problem
+from ..core.limits import LIMITS
+from ..core.params import FieldErrors
+from ..core.pipeline import Call, endpoint
+from .dialect import absolute, not_found
 from .projects import get_project
 from .work import CONFIG_DEFAULTS
 
@@ -34,7 +30,7 @@ DEFAULT_BUCKETS = 120
 MAX_BUCKETS = 10_000
 
 
-def bucket_options(call: CompassCall) -> tuple[float, int, float]:
+def bucket_options(call: Call) -> tuple[float, int, float]:
     """(interval seconds, number of buckets, end time) from the query, with field errors."""
     errors = FieldErrors()
     values = dict(call.params.query_pairs)
@@ -101,16 +97,16 @@ def volume(columns: np.ndarray, interval: float, buckets: int, at_time: float, t
     }
 
 
-def message_volume(call: CompassCall, project_id: str, cluster_topic: int | None = None) -> dict:
+def message_volume(call: Call, project_id: str, cluster_topic: int | None = None) -> dict:
     interval, buckets, at_time = bucket_options(call)
-    threshold = float(call.compass.work.config(project_id)["sentiment_threshold"])
-    columns = call.compass.work.message_columns(project_id)
+    threshold = float(call.server.compass.config(project_id)["sentiment_threshold"])
+    columns = call.server.compass.message_columns(project_id)
     if cluster_topic is not None:
         columns = columns[columns[:, 3] == cluster_topic]
     return volume(columns, interval, buckets, at_time, threshold)
 
 
-def project_stats(call: CompassCall) -> dict:
+def project_stats(call: Call) -> dict:
     project = get_project(call)
     return message_volume(call, project["project_id"])
 
@@ -122,12 +118,12 @@ def _month_start(day: float) -> float:
     return datetime(moment.year, moment.month, 1, 12, tzinfo=UTC).timestamp()
 
 
-def usage_record(call: CompassCall, project_id: str, row: dict) -> dict:
-    return {"url": call.absolute(f"projects/{project_id}/p/usage/{int(row['day'])}-{row['source']}/"),
+def usage_record(call: Call, project_id: str, row: dict) -> dict:
+    return {"url": absolute(call, f"projects/{project_id}/p/usage/{int(row['day'])}-{row['source']}/"),
             "source": row["source"], "start_time": iso(row["day"]), "count": row["count"]}
 
 
-def list_usage(call: CompassCall) -> list[dict]:
+def list_usage(call: Call) -> list[dict]:
     """Message usage per month: days start at noon (UTC), as the documents say."""
     project = get_project(call)
     errors = FieldErrors()
@@ -141,7 +137,7 @@ def list_usage(call: CompassCall) -> list[dict]:
             except ValueError as exc:
                 errors.add(name, str(exc))
     errors.raise_if_any()
-    rows = call.compass.store.usage(project["project_id"], values.get("source"), earliest, latest)
+    rows = call.store.compass_usage.find(project["project_id"], values.get("source"), earliest, latest)
     months: dict[float, dict] = {}
     for row in rows:
         start = _month_start(row["day"])
@@ -153,10 +149,10 @@ def list_usage(call: CompassCall) -> list[dict]:
     return [months[start] for start in sorted(months)]
 
 
-def read_usage(call: CompassCall) -> dict:
+def read_usage(call: Call) -> dict:
     project = get_project(call)
     day, _, source = call.path["usage_id"].partition("-")
-    for row in call.compass.store.usage(project["project_id"], source or None):
+    for row in call.store.compass_usage.find(project["project_id"], source or None):
         if str(int(row["day"])) == day:
             return usage_record(call, project["project_id"], row)
     raise not_found()
@@ -164,34 +160,34 @@ def read_usage(call: CompassCall) -> dict:
 
 # ---- configuration --------------------------------------------------------------------------
 
-def list_config(call: CompassCall) -> dict:
+def list_config(call: Call) -> dict:
     project = get_project(call)
-    overridden = call.compass.store.config(project["project_id"])
+    overridden = call.store.compass_config.get(project["project_id"])
     return {"default": [{"key": k, "value": v} for k, v in CONFIG_DEFAULTS.items()],
             "overridden": [{"key": k, "value": v} for k, v in overridden.items()]}
 
 
-def _key(call: CompassCall) -> str:
+def _key(call: Call) -> str:
     key = call.path["key"]
     if key not in CONFIG_DEFAULTS:
         raise not_found(f"No configuration key {key[:60]!r}; keys: {', '.join(CONFIG_DEFAULTS)}.")
     return key
 
 
-def read_config(call: CompassCall) -> dict:
+def read_config(call: Call) -> dict:
     project = get_project(call)
     key = _key(call)
-    return {"key": key, "value": call.compass.work.config(project["project_id"])[key]}
+    return {"key": key, "value": call.server.compass.config(project["project_id"])[key]}
 
 
-def set_config(call: CompassCall) -> dict:
+def set_config(call: Call) -> dict:
     """A value of the default's type: a number in [0, 1] for sentiment_threshold, a
     list of topic titles or ids for lists, and a whole number for the others (they
     count messages, clusters or seconds; a fraction used to crash the clustering)."""
     project = get_project(call, "readwrite")
     key = _key(call)
     if "value" not in call.params.values:
-        raise CompassError(400, {"value": ["This field is required."]})
+        raise field_errors({"value": ["This field is required."]})
     value: Any = call.params.json_value("value")
     default = CONFIG_DEFAULTS[key]
     number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -208,24 +204,24 @@ def set_config(call: CompassCall) -> dict:
         kind = f"a whole number between 0 and {CONFIG_LIMITS.get(key, MAX_CONFIG)}"
         value = int(value) if valid else value
     if not valid:
-        raise CompassError(400, {"value": [f"{key} must be {kind}."]})
-    call.compass.store.set_config(project["project_id"], key, value)
+        raise field_errors({"value": [f"{key} must be {kind}."]})
+    call.store.compass_config.set(project["project_id"], key, value)
     return {"key": key, "value": value}
 
 
-def unset_config(call: CompassCall) -> Answer:
+def unset_config(call: Call) -> Answer:
     project = get_project(call, "readwrite")
-    call.compass.store.unset_config(project["project_id"], _key(call))
+    call.store.compass_config.unset(project["project_id"], _key(call))
     return Answer(status=204)
 
 
 P = "/projects/{project_id}/p/"
 routes = [
-    Route(P + "stats/", compass_endpoint(project_stats), methods=["GET"]),
-    Route(P + "usage/", compass_endpoint(list_usage), methods=["GET"]),
-    Route(P + "usage/{usage_id}/", compass_endpoint(read_usage), methods=["GET"]),
-    Route(P + "config/", compass_endpoint(list_config), methods=["GET"]),
-    Route(P + "config/{key}/", compass_endpoint(read_config), methods=["GET"]),
-    Route(P + "config/{key}/", compass_endpoint(set_config), methods=["PUT"]),
-    Route(P + "config/{key}/", compass_endpoint(unset_config), methods=["DELETE"]),
+    Route(P + "stats/", endpoint(project_stats), methods=["GET"]),
+    Route(P + "usage/", endpoint(list_usage), methods=["GET"]),
+    Route(P + "usage/{usage_id}/", endpoint(read_usage), methods=["GET"]),
+    Route(P + "config/", endpoint(list_config), methods=["GET"]),
+    Route(P + "config/{key}/", endpoint(read_config), methods=["GET"]),
+    Route(P + "config/{key}/", endpoint(set_config), methods=["PUT"]),
+    Route(P + "config/{key}/", endpoint(unset_config), methods=["DELETE"]),
 ]

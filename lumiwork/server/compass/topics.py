@@ -7,19 +7,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from .http import (
-    Answer,
-    CompassCall,
-    FieldErrors,
-    boolean_field,
-    compass_endpoint,
-    iso,
-    json_field,
-    not_found,
-    path_id,
-    text_field,
-    time_field,
-)
+from ...wire.dates import iso
+from ..core.dialect import Answer
+from ..core.params import FieldErrors, boolean_field, json_field, text_field, time_field
+from ..core.pipeline import Call, endpoint
+from . import classifiers
+from .dialect import absolute, not_found, page, path_id
 from .messages import blocking_topics, message_filters, message_record
 from .projects import get_project
 from .stats import message_volume
@@ -27,19 +20,21 @@ from .stats import message_volume
 STATUSES = ("active", "inactive", "pending")
 
 
-def topic_record(call: CompassCall, topic: dict, with_stats: bool = False) -> dict:
+def topic_record(call: Call, topic: dict | None, with_stats: bool = False) -> dict:
+    if topic is None:  # deleted meanwhile
+        raise not_found()
     base = f"projects/{topic['project_id']}/p/topics/{topic['id']}/"
     volume = message_volume(call, topic["project_id"], cluster_topic=topic["id"]) if with_stats else None
     if volume is None:
         # from the project's cached message columns, not a query per topic listed
-        columns = call.compass.work.message_columns(topic["project_id"])
+        columns = call.server.compass.message_columns(topic["project_id"])
         measurements: dict[str, Any] = {"count": int((columns[:, 3] == topic["id"]).sum())}
     else:
         measurements = {**volume["measurements"], "time_buckets": volume["time_buckets"]}
-    return {"url": call.absolute(base), "id": topic["id"], "title": topic["title"], "status": topic["status"],
+    return {"url": absolute(call, base), "id": topic["id"], "title": topic["title"], "status": topic["status"],
             "blocking": topic["blocking"], "created": iso(topic["created"]), "ended": iso(topic["ended"]),
             "info": topic["info"], "clusters": topic["clusters"], "measurements": measurements,
-            "messages_url": call.absolute(base + "messages/")}
+            "messages_url": absolute(call, base + "messages/")}
 
 
 def _terms_info(errors: FieldErrors, value: Any, required: bool) -> dict | None:
@@ -63,20 +58,26 @@ def _terms_info(errors: FieldErrors, value: Any, required: bool) -> dict | None:
     return {**value, "terms": {term: float(weight) for term, weight in terms.items()}}
 
 
-def _flag(call: CompassCall, name: str) -> bool | None:
+def _flag(call: Call, name: str) -> bool | None:
+    """A boolean from the query string (None when absent); a made-up value is a 400."""
     values = dict(call.params.query_pairs)
-    return boolean_field(FieldErrors(), values, name) if name in values else None
+    if name not in values:
+        return None
+    errors = FieldErrors()
+    value = boolean_field(errors, values, name)
+    errors.raise_if_any()
+    return value
 
 
-def list_topics(call: CompassCall) -> dict:
+def list_topics(call: Call) -> dict:
     project = get_project(call)
     status = call.params.string("status")
-    topics = call.compass.store.topics(project["project_id"], status=status, blocking=_flag(call, "blocking"))
+    topics = call.store.compass_topics.find(project["project_id"], status=status, blocking=_flag(call, "blocking"))
     stats = bool(_flag(call, "stats"))
-    return call.page(topics, lambda t: topic_record(call, t, stats))
+    return page(call, topics, lambda t: topic_record(call, t, stats))
 
 
-def create_topic(call: CompassCall) -> Answer:
+def create_topic(call: Call) -> Answer:
     project = get_project(call, "readwrite")
     errors = FieldErrors()
     values = call.params.values
@@ -86,23 +87,42 @@ def create_topic(call: CompassCall) -> Answer:
     blocking = boolean_field(errors, values, "blocking")
     errors.raise_if_any()
     assert title and info
-    topic_id = call.compass.store.create_topic(project["project_id"], title, status, info, blocking)
-    return Answer(topic_record(call, call.compass.store.topic(project["project_id"], topic_id)), 201)
+    topic_id = call.store.compass_topics.create(project["project_id"], title, status, info, blocking)
+    return Answer(topic_record(call, call.store.compass_topics.get(project["project_id"], topic_id)), 201)
 
 
-def _topic(call: CompassCall, needed: str = "read") -> dict:
+def _topic(call: Call, needed: str = "read") -> dict:
     project = get_project(call, needed)
-    topic = call.compass.store.topic(project["project_id"], path_id(call, "topic_id"))
+    topic = call.store.compass_topics.get(project["project_id"], path_id(call, "topic_id"))
     if topic is None:
         raise not_found()
     return topic
 
 
-def read_topic(call: CompassCall) -> dict:
+def _classifier_topic(call: Call) -> bool:
+    """Whether the path's topic is a classifier's, not the project's: then it is
+    answered as at P classifiers/<id>/topics/<id>/ (both Compass documents
+    address classifier topics at P topics/<id>/ too)."""
+    project = get_project(call)
+    topic_id = path_id(call, "topic_id")
+    if call.store.compass_topics.get(project["project_id"], topic_id) is not None:
+        return False
+    topic = call.store.classifiers.topic(project["project_id"], topic_id)
+    if topic is None:
+        return False
+    call.path["classifier_id"] = str(topic["classifier_id"])
+    return True
+
+
+def read_topic(call: Call) -> dict:
+    if _classifier_topic(call):
+        return classifiers.read_topic(call)
     return topic_record(call, _topic(call), bool(_flag(call, "stats")))
 
 
-def update_topic(call: CompassCall) -> dict:
+def update_topic(call: Call) -> dict:
+    if _classifier_topic(call):
+        return classifiers.update_topic(call)
     topic = _topic(call, "readwrite")
     errors = FieldErrors()
     values = call.params.values
@@ -121,30 +141,32 @@ def update_topic(call: CompassCall) -> dict:
             changes["info"] = info
     errors.raise_if_any()
     if changes:
-        call.compass.store.update_topic(topic["id"], **changes)
-    return topic_record(call, call.compass.store.topic(topic["project_id"], topic["id"]))
+        call.store.compass_topics.update(topic["id"], **changes)
+    return topic_record(call, call.store.compass_topics.get(topic["project_id"], topic["id"]))
 
 
-def delete_topic(call: CompassCall) -> Answer:
+def delete_topic(call: Call) -> Answer:
     """The topic leaves the project's topics; topics_history/ keeps it, with the time it ended."""
+    if _classifier_topic(call):
+        return classifiers.delete_topic(call)
     topic = _topic(call, "readwrite")
-    call.compass.store.end_topics([topic["id"]])
+    call.store.compass_topics.end(topic["project_id"], [topic["id"]])
     return Answer(status=204)
 
 
-def topic_messages(call: CompassCall) -> dict:
+def topic_messages(call: Call) -> dict:
     """The topic's messages, most central first; outliers (negative centrality) only
     with outliers=true."""
     topic = _topic(call)
-    messages = call.compass.store.messages(topic["project_id"], cluster_topic=topic["id"], **message_filters(call))
+    messages = call.store.messages.find(topic["project_id"], cluster_topic=topic["id"], **message_filters(call))
     if not _flag(call, "outliers"):
         messages = [m for m in messages if (m["centrality"] or 0) >= 0]
     messages.sort(key=lambda m: -(m["centrality"] or 0))
     blocking = blocking_topics(call, topic["project_id"])
-    return call.page(messages, lambda m: message_record(call, m, blocking=blocking))
+    return page(call, messages, lambda m: message_record(call, m, blocking=blocking))
 
 
-def topics_history(call: CompassCall) -> dict:
+def topics_history(call: Call) -> dict:
     """Every topic the project ever had, newest first, filtered by when it was
     created and when it ended (became inactive, was deleted or replaced)."""
     project = get_project(call)
@@ -153,7 +175,7 @@ def topics_history(call: CompassCall) -> dict:
     bounds = {name: time_field(errors, values, name)
               for name in ("earliest_created", "latest_created", "earliest_ended", "latest_ended")}
     errors.raise_if_any()
-    topics = call.compass.store.topics(project["project_id"], status=values.get("status"),
+    topics = call.store.compass_topics.find(project["project_id"], status=values.get("status"),
                                        blocking=_flag(call, "blocking"), include_deleted=True)
 
     def keep(topic: dict) -> bool:
@@ -169,16 +191,16 @@ def topics_history(call: CompassCall) -> dict:
 
     topics = sorted((t for t in topics if keep(t)), key=lambda t: -t["created"])
     stats = bool(_flag(call, "stats"))  # "in addition to the query parameters for regular topics"
-    return call.page(topics, lambda t: topic_record(call, t, stats))
+    return page(call, topics, lambda t: topic_record(call, t, stats))
 
 
 P = "/projects/{project_id}/p/"
 routes = [
-    Route(P + "topics/", compass_endpoint(list_topics), methods=["GET"]),
-    Route(P + "topics/", compass_endpoint(create_topic), methods=["POST"]),
-    Route(P + "topics/{topic_id}/", compass_endpoint(read_topic), methods=["GET"]),
-    Route(P + "topics/{topic_id}/", compass_endpoint(update_topic), methods=["PUT", "PATCH"]),
-    Route(P + "topics/{topic_id}/", compass_endpoint(delete_topic), methods=["DELETE"]),
-    Route(P + "topics/{topic_id}/messages/", compass_endpoint(topic_messages), methods=["GET"]),
-    Route(P + "topics_history/", compass_endpoint(topics_history), methods=["GET"]),
+    Route(P + "topics/", endpoint(list_topics), methods=["GET"]),
+    Route(P + "topics/", endpoint(create_topic), methods=["POST"]),
+    Route(P + "topics/{topic_id}/", endpoint(read_topic), methods=["GET"]),
+    Route(P + "topics/{topic_id}/", endpoint(update_topic), methods=["PUT", "PATCH"]),
+    Route(P + "topics/{topic_id}/", endpoint(delete_topic), methods=["DELETE"]),
+    Route(P + "topics/{topic_id}/messages/", endpoint(topic_messages), methods=["GET"]),
+    Route(P + "topics_history/", endpoint(topics_history), methods=["GET"]),
 ]

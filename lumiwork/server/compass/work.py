@@ -1,27 +1,26 @@
 """The engine work behind Compass: each project's semantic space, classifier
-builds (background jobs), classifying messages, message sentiment and the
-periodic clustering of messages into pending topics.
+builds, classifying messages, message sentiment and the periodic clustering of
+messages into pending topics.
 
-A project's space is built from its documents and messages with the same engine
-as API v4 (background knowledge included). Each classifier version keeps the
-space it was built with, so a rebuild never changes the version that is
-classifying while it runs.
+A project's space is built from its documents and messages by the same builder
+as API v4's projects (a child process, background knowledge included), as a
+task of the server's one build queue; so are classifier builds and
+clusterings. Requests only read spaces that exist. Each classifier version
+keeps the space it was built with, so a rebuild never changes the version that
+is classifying while it runs.
 """
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
-from pathlib import Path
+from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from ...engine import BuildError, Model, build_model
+from ...engine import BuildError, Model
 from ...engine.classify import (
     UNCLASSIFIED,
     Calibration,
@@ -37,8 +36,12 @@ from ...engine.classify import (
 from ...engine.classify.sentiment import WordScorer, normalize
 from ...engine.clustering import centrality, cluster_messages
 from ...engine.text import tokenize
-from ..jobs import BackgroundProvider
-from .store import CompassStore
+from ..builds.child import COMPASS
+from ..builds.parent import BuildFailed
+from ..builds.queue import BuildQueue
+from ..db import Store
+from ..models.cache import ModelCache
+from .dialect import detail
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,6 @@ ASSIGN_THRESHOLD = 0.3
 # What is kept in memory, each the most recently used first. Every entry can be
 # made again from the store or the models folder, so the caps trade speed for
 # memory only; without them each project, classifier and space ever used stayed.
-MODEL_CACHE = 8          # semantic spaces, the largest objects here
 CLASSIFIER_CACHE = 64    # classifiers ready to classify (a project uses a handful)
 CALIBRATION_CACHE = 256  # topic-score calibrations, one per space (two numbers each)
 COLUMN_CACHE = 8         # projects' message columns for stats (3.2 MB per 100,000 messages)
@@ -105,149 +107,153 @@ class LruCache(Generic[Key, Value]):
 class CompassWork:
     """Spaces, classifier builds, classification and clustering for all projects."""
 
-    def __init__(self, store: CompassStore, models_dir: Path, background: BackgroundProvider):
+    def __init__(self, store: Store, builds: BuildQueue, models: ModelCache):
         self.store = store
-        self.models_dir = models_dir
-        self.background = background
-        self._models: LruCache[str, Model] = LruCache(MODEL_CACHE)
+        self.builds = builds
+        self.models = models
+        self.models_dir = store.models_dir / "compass"
+        self.models_dir.mkdir(mode=0o700, exist_ok=True)
         # classifier id -> (the record's last_update, the classifier): one version per classifier
         self._classifiers: LruCache[int, tuple[float, Any]] = LruCache(CLASSIFIER_CACHE)
         self._calibrations: LruCache[str, Calibration] = LruCache(CALIBRATION_CACHE)
         # project id -> (its messages_version, the columns)
         self._columns: LruCache[str, tuple[int, np.ndarray]] = LruCache(COLUMN_CACHE)
-        self._lock = threading.RLock()
-        # A project's lock lives while some thread holds or waits for it, and no longer:
-        # one lock per project ever seen would stay for good.
-        self._project_locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
-        self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="lumiwork-compass", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+
+    def remove_unfinished_files(self) -> None:
+        """Temporary files left by builds that were killed (at the server's start)."""
+        for orphan in self.models_dir.glob("*.tmp.npz"):
+            orphan.unlink(missing_ok=True)
 
     # ---- configuration ----------------------------------------------------------------------
     def config(self, project_id: str) -> dict[str, Any]:
-        return {**CONFIG_DEFAULTS, **self.store.config(project_id)}
+        return {**CONFIG_DEFAULTS, **self.store.compass_config.get(project_id)}
 
     # ---- spaces -----------------------------------------------------------------------------
-    def _project_lock(self, project_id: str) -> threading.Lock:
-        with self._lock:
-            lock = self._project_locks.get(project_id)
-            if lock is None:
-                lock = self._project_locks[project_id] = threading.Lock()
-            return lock
-
     def model(self, model_file: str) -> Model:
-        with self._lock:
-            cached = self._models.get(model_file)
-        if cached is not None:
-            return cached
-        model = Model.load(self.models_dir / model_file)
-        if model.background_key:
-            model.attach_background(self.background.get())
-        self._remember(model_file, model)
-        return model
-
-    def _remember(self, model_file: str, model: Model) -> None:
-        with self._lock:
-            self._models.put(model_file, model)
+        """The space in a file of the Compass models folder (cached with every API's models)."""
+        key = f"compass/{model_file}"
+        return self.models.get(key, key, searchable=False)
 
     def forget_project(self, project_id: str) -> None:
-        """Drop what is kept in memory for a deleted project (its spaces, keyed by
-        file, age out of their cache)."""
+        """A deleted project: its rows, what is kept in memory for it and its space files."""
+        self.store.delete_compass_project(project_id)
         with self._lock:
             self._columns.pop(project_id)
+        self.models.forget_files(f"compass/{project_id}-")
+        for path in self.models_dir.glob(f"{project_id}-*"):
+            path.unlink(missing_ok=True)
 
-    def space(self, project_id: str, extra_texts: Sequence[str] = (), rebuild: bool = False) -> tuple[str, Model]:
-        """(model file, model) of the project's current space, built first if there is
-        none (from its documents and messages, or from `extra_texts` when it has neither)
-        or when `rebuild` is asked and the texts changed since the last build."""
-        with self._project_lock(project_id):
-            project = self.store.project(project_id)
-            if project is None:
-                raise BuildError("the project no longer exists")
-            texts = self._space_texts(project_id)
-            current = project["model_file"]
-            if current and (self.models_dir / current).is_file():
-                if not rebuild or project["space_texts"] == len(texts):
-                    return current, self.model(current)
-            texts = texts or [t for t in extra_texts if t.strip()]
-            if not texts:
-                raise BuildError("the project has no documents or messages to build its semantic space "
-                                 "from: add documents (POST p/documents/)")
-            model = build_model([{"_id": str(i), "text": t} for i, t in enumerate(texts)],
-                                background=self.background.get(), language=project["language"])
-            model_file = f"{project_id}-{int(time.time() * 1000)}.npz"
-            model.save(self.models_dir / model_file)
-            self._remember(model_file, model)
-            self.store.update_project(project_id, model_file=model_file, model_built=time.time(),
-                                      space_texts=len(texts))
-            return model_file, model
+    def current_space(self, project_id: str) -> tuple[str, Model] | None:
+        """(model file, model) of the project's space, if it has been built."""
+        project = self.store.compass_projects.get(project_id)
+        current = project["model_file"] if project else None
+        if not current or not (self.models_dir / current).is_file():
+            return None
+        return current, self.model(current)
 
-    def _space_texts(self, project_id: str) -> list[str]:
-        docs = [d["text"] for d in self.store.documents(project_id)]
-        messages = [m["text"] for m in self.store.messages(project_id, columns="text")]
-        return (docs + messages)[:SPACE_MAX_TEXTS]
+    def space_texts(self, project_id: str) -> int:
+        """How many texts the project's space would be built from now."""
+        count = self.store.compass_documents.count(project_id) + self.store.messages.count(project_id)
+        return min(count, SPACE_MAX_TEXTS)
+
+    def ensure_space(self, project_id: str, rebuild: bool = False) -> tuple[str, Model]:
+        """(model file, model) of the project's current space, built first (in a
+        child process) if there is none, or when `rebuild` is asked and its texts
+        changed since the last build. Runs on the build queue's worker only."""
+        project = self.store.compass_projects.get(project_id)
+        if project is None:
+            raise BuildError("the project no longer exists")
+        texts = self.space_texts(project_id)
+        current = self.current_space(project_id)
+        if current is not None and (not rebuild or project["space_texts"] == texts):
+            return current
+        if not texts:
+            raise BuildError("the project has no documents or messages to build its semantic space "
+                             "from: add documents (POST p/documents/)")
+        model_file = f"{project_id}-{int(time.time() * 1000)}.npz"
+        try:
+            built = self.builds.build_space(project_id, project["language"], f"compass/{model_file}",
+                                            kind=COMPASS, texts=SPACE_MAX_TEXTS)
+        except BuildFailed as exc:
+            raise BuildError(str(exc)) from None
+        key = f"compass/{model_file}"
+        self.models.put(key, key, built.model, searchable=False)
+        self.store.compass_projects.update(project_id, model_file=model_file, model_built=time.time(),
+                                           space_texts=texts)
+        return model_file, built.model
+
+    def submit_space(self, project_id: str) -> None:
+        """Build the project's space on the build queue, if it still has none then."""
+        self.builds.submit(f"Compass space of {project_id}", lambda: self._build_space_quietly(project_id))
+
+    def _build_space_quietly(self, project_id: str) -> None:
+        try:
+            self.ensure_space(project_id)
+        except BuildError as exc:
+            log.warning("the space of Compass project %s was not built: %s", project_id, exc)
+
+    def require_space(self, project_id: str) -> tuple[str, Model]:
+        """The project's space for a request; if it has none yet, one is queued
+        and the request is answered 409 (try again shortly)."""
+        current = self.current_space(project_id)
+        if current is not None:
+            return current
+        if not self.space_texts(project_id):
+            raise detail(409, "The project has no semantic space yet, and no documents or messages to "
+                              "build one from: add documents (POST p/documents/) or messages.")
+        self.submit_space(project_id)
+        raise detail(409, "The project's semantic space is being built from its documents and messages; "
+                          "try again in a few seconds.")
 
     # ---- classifier builds --------------------------------------------------------------------
     def submit_build(self, project_id: str, classifier_id: int) -> None:
-        self._queue.put(("build", project_id, classifier_id))
+        self.builds.submit(f"Compass classifier {classifier_id}",
+                           lambda: self.build_classifier(project_id, classifier_id))
 
     def submit_clustering(self, project_id: str) -> None:
-        self._queue.put(("cluster", project_id, None))
+        def task() -> None:
+            self.cluster(project_id)
+
+        self.builds.submit(f"Compass clustering of {project_id}", task)
 
     def wait_idle(self, timeout: float = 60) -> None:
-        """Block until every queued job has run (tests, notebooks)."""
-        done = threading.Event()
-        self._queue.put(("mark", done, None))
-        done.wait(timeout)
-
-    def stop(self) -> None:
-        self._queue.put(None)
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            kind, first, second = item
-            try:
-                if kind == "build":
-                    self.build_classifier(first, second)
-                elif kind == "cluster":
-                    self.cluster(first)
-                elif kind == "mark":
-                    first.set()
-            except Exception:  # one failed job must never stop the worker
-                log.exception("Compass job %s for %s failed", kind, first)
+        """Block until every queued build has run (tests, notebooks)."""
+        self.builds.wait_idle(timeout)
 
     def build_classifier(self, project_id: str, classifier_id: int) -> None:
         """Build (or rebuild) one classifier; on failure the previous version, if any,
         keeps classifying and `info.error` says what went wrong."""
-        record = self.store.classifier(project_id, classifier_id)
+        record = self.store.classifiers.get(project_id, classifier_id)
         if record is None:
             return
         try:
-            model_file, model = self.space(project_id, rebuild=True)
+            model_file, model = self.ensure_space(project_id, rebuild=True)
             classifier = self._make(project_id, record, model)
         except (BuildError, ValueError, TopicSyntaxError) as exc:
             info = {**record["info"], "error": str(exc)}
-            self.store.update_classifier(classifier_id, building_state="error", info=info)
+            self.store.classifiers.update(classifier_id, building_state="error", info=info)
             return
         info = {k: v for k, v in record["info"].items() if k != "error"}
-        if isinstance(classifier, SentimentClassifier) and classifier.domain_expansion:
-            info["domain_terms"] = classifier.domain_terms
-            info["term_conflicts"] = classifier.term_conflicts
+        if isinstance(classifier, SentimentClassifier):
+            if classifier.domain_expansion:
+                info["domain_terms"] = classifier.domain_terms
+                info["term_conflicts"] = classifier.term_conflicts
+            else:  # "once domain_expansion is turned off, the list of domain terms is deleted"
+                info.pop("domain_terms", None)
+                info.pop("term_conflicts", None)
         if not isinstance(classifier, TopicClassifier):  # topic-based topics are the user's
-            self.store.set_classifier_topics(classifier_id, project_id, classifier.topic_names)
-        self.store.update_classifier(classifier_id, building_state="ready", info=info,
+            self.store.classifiers.set_topic_titles(classifier_id, project_id, classifier.topic_names)
+        self.store.classifiers.update(classifier_id, building_state="ready", info=info,
                                      state={"model_file": model_file, "data": classifier.to_data()})
         self.prune_models(project_id)
 
     def prune_models(self, project_id: str) -> list[str]:
         """Delete the project's space files that neither the project nor any classifier
         version uses any more (each rebuild of a changed space writes a new one)."""
-        project = self.store.project(project_id)
+        project = self.store.compass_projects.get(project_id)
         used = {project["model_file"]} if project else set()
-        used |= {c["state"]["model_file"] for c in self.store.classifiers(project_id) if c["state"]}
+        used |= {c["state"]["model_file"] for c in self.store.classifiers.find(project_id) if c["state"]}
         removed = []
         for path in self.models_dir.glob(f"{project_id}-*.npz"):
             if path.name not in used:
@@ -259,14 +265,14 @@ class CompassWork:
         info, kind = record["info"], record["type"]
         options = {k: info[k] for k in ("threshold", "num_topics") if k in info}
         if kind == "voting":
-            docs = [d for d in self.store.documents(project_id, dataset=record["dataset"]) if d["label"]]
+            docs = [d for d in self.store.compass_documents.find(project_id, dataset=record["dataset"]) if d["label"]]
             if not docs:
                 raise ValueError("no labelled documents" + (f" in dataset {record['dataset']!r}"
                                                             if record["dataset"] else "") + " to train on")
             return VotingClassifier.train(model, [d["text"] for d in docs], [d["label"] for d in docs], **options)
         if kind == "topic_based":
             topics = [{"title": t["title"], "info": t["info"]}
-                      for t in self.store.classifier_topics(record["id"]) if t["status"] == "active"]
+                      for t in self.store.classifiers.topics(record["id"]) if t["status"] == "active"]
             if not topics:
                 raise ValueError("the classifier has no active topics: add some (POST topics/)")
             return TopicClassifier.build(model, topics, **options)
@@ -274,7 +280,17 @@ class CompassWork:
                                                    "negative_threshold", "topics", "wordlist",
                                                    "domain_expansion", "max_expansion_terms",
                                                    "domain_terms", "term_conflicts") if k in info}
-        return SentimentClassifier.build(model, kind, **sentiment_options)
+        return SentimentClassifier.build(model, kind, vocabulary=self.document_terms(project_id, model),
+                                         **sentiment_options)
+
+    def document_terms(self, project_id: str, model: Model) -> np.ndarray | None:
+        """(terms,) bool: the terms of the space that the project's documents use
+        (the space's first texts, see builds/child.compass_texts); None when the
+        project has no documents (a space of messages only)."""
+        documents = min(self.store.compass_documents.count(project_id), len(model.doc_ids))
+        if not documents:
+            return None
+        return np.asarray(model.doc_terms[:documents].sum(axis=0)).ravel() > 0
 
     def classifier(self, record: dict):
         """The engine classifier of a ready record (cached per version)."""
@@ -300,21 +316,21 @@ class CompassWork:
             return prepared[model_file]
 
         results: list[dict] = [{"topics": []} for _ in texts]
-        active = [c for c in self.store.classifiers(project_id) if c["status"] == "active" and c["state"]]
+        active = [c for c in self.store.classifiers.find(project_id) if c["status"] == "active" and c["state"]]
         for record in active:
             model_file = record["state"]["model_file"]
             model = self.model(model_file)
-            topic_ids = {t["title"]: t["id"] for t in self.store.classifier_topics(record["id"])}
+            topic_ids = {t["title"]: t["id"] for t in self.store.classifiers.topics(record["id"])}
             found_all = self.classifier(record).classify(model, messages_for(model_file, model))
             for result, found in zip(results, found_all):
                 for topic in found:
                     result["topics"].append({"id": topic_ids.get(topic.name) if topic.name != UNCLASSIFIED else None,
                                              "source": record["name"], "name": topic.name,
                                              "score": round(float(topic.score), 6)})
-        project = self.store.project(project_id)
-        current = project["model_file"] if project else None
-        if current and (assign or not prepared):
-            messages_for(current, self.model(current))
+        space = self.current_space(project_id)
+        current = space[0] if space else None
+        if space is not None and (assign or not prepared):
+            messages_for(*space)
         tokens = next(iter(prepared.values())).tokens if prepared else [tokenize(t, language) for t in texts]
         for result, sentiment in zip(results, self.sentiment(tokens, language)):
             result["sentiment"] = round(sentiment, 6)
@@ -338,11 +354,11 @@ class CompassWork:
     def clustering_due(self, project_id: str) -> bool:
         """Whether posting messages should start a clustering: enough messages, not
         too soon after the last one, and enough new messages or time since."""
-        project = self.store.project(project_id)
+        project = self.store.compass_projects.get(project_id)
         if project is None:
             return False
         config = self.config(project_id)
-        count = self.store.message_count(project_id)
+        count = self.store.messages.count(project_id)
         if count < config["partition_min_messages"]:
             return False
         if project["clustered_at"] is None:
@@ -358,29 +374,29 @@ class CompassWork:
         replace the previous pending ones (which move to the project's history).
         Active and inactive topics are kept. Returns the new topic ids."""
         config = self.config(project_id)
-        recent = self.store.messages(project_id, columns="id, text")[: int(config["partition_max_messages"])]
+        recent = self.store.messages.find(project_id, columns="id, text")[: int(config["partition_max_messages"])]
         if not recent:
             return []
-        _, model = self.space(project_id, extra_texts=[m["text"] for m in recent])
+        _, model = self.ensure_space(project_id)
         vectors = prepare(model, [m["text"] for m in recent]).vectors
         clusters = cluster_messages(model, vectors, int(config["number_of_clusters"]))
-        old_pending = [t["id"] for t in self.store.topics(project_id, status="pending")]
+        old_pending = [t["id"] for t in self.store.compass_topics.find(project_id, status="pending")]
         new_topics = [{"title": cluster.title, "info": {"terms": cluster.terms},
                        "clusters": [{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}],
                        "members": [(recent[i]["id"], float(s)) for i, s in
                                    zip(cluster.members, centrality(vectors[cluster.members], cluster.centroid))]}
                       for cluster in clusters]
-        return self.store.replace_pending_topics(
+        return self.store.compass_topics.replace_pending(
             project_id, old_pending[: int(config["number_of_discardable_clusters"])], new_topics)
 
     def _assign(self, project_id: str, messages: Messages) -> list[tuple[int | None, float | None]]:
         """(topic id, centrality) of new messages: the nearest active or pending topic,
         centrality = cosine - ASSIGN_THRESHOLD (negative: an outlier of that topic)."""
-        topics = [t for t in self.store.topics(project_id) if t["status"] in ("active", "pending")]
-        project = self.store.project(project_id)
-        if not topics or project is None or not project["model_file"]:
+        topics = [t for t in self.store.compass_topics.find(project_id) if t["status"] in ("active", "pending")]
+        space = self.current_space(project_id)
+        if not topics or space is None:
             return [(None, None)] * len(messages)
-        model = self.model(project["model_file"])
+        model = space[1]
         matrix = np.stack([self.topic_vector(model, t) for t in topics])
         cosines = messages.vectors @ matrix.T
         best = cosines.argmax(axis=1)
@@ -391,8 +407,9 @@ class CompassWork:
         """The project's most recent messages scored against one boolean topic, with each
         operand's score (why a message matches): lumiwork's own aid for writing topics."""
         config = self.config(project_id)
-        recent = self.store.messages(project_id, columns="id, text, timestamp")[: int(config["partition_max_messages"])]
-        model_file, model = self.space(project_id, extra_texts=[m["text"] for m in recent] or [expression])
+        recent = self.store.messages.find(project_id, columns="id, text, timestamp")[
+            : int(config["partition_max_messages"])]
+        model_file, model = self.require_space(project_id)
         with self._lock:
             calibration = self._calibrations.get(model_file)
         if calibration is None:
@@ -418,12 +435,12 @@ class CompassWork:
         """(messages, 4) float array of timestamp, sentiment, weight and cluster topic
         (NaN when none), cached until the project's messages change: stats over 100,000
         messages take a few milliseconds instead of a read of every row."""
-        version = self.store.messages_version(project_id)
+        version = self.store.compass_projects.messages_version(project_id)
         with self._lock:
             cached = self._columns.get(project_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        version, rows = self.store.message_columns(project_id)
+        version, rows = self.store.messages.columns(project_id)
         columns = np.array([(t, s, w, np.nan if c is None else c) for t, s, w, c in rows],
                            dtype=np.float64).reshape(-1, 4)
         with self._lock:

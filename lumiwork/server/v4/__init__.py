@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from ..apidoc import documentation_text
-from ..http import Call, Raw, endpoint
+from ..core.dialect import Answer
+from ..core.pipeline import Call, endpoint
 from . import accounts, docs, projects, search, subsets, topics, users
+from .apidoc import documentation_text
 
 
-def documentation(call: Call) -> Raw:
-    return Raw(documentation_text(call.server.background.status()), "text/plain; charset=utf-8")
+def documentation(call: Call) -> Answer:
+    return Answer(documentation_text(call.server.background.status()), media_type="text/plain; charset=utf-8")
 
 
 def ping(call: Call) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -13,15 +12,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...engine.text import SUPPORTED_LANGUAGES
-from .. import auth
-from ..http import LIMITS, ApiError, Call, Raw, bad_parameter, check_text, endpoint, error_response, path_integer
-from .lookups import get_model, get_project
+from ...wire.dates import parse_time
+from ..core import auth
+from ..core.dialect import Answer
+from ..core.errors import ApiError, bad_parameter
+from ..core.jsonstrict import check_text
+from ..core.limits import LIMITS
+from ..core.params import path_integer
+from ..core.pipeline import Call, endpoint
+from .lookups import get_model, get_project, loaded_model
 from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, term_spans, topic_vector
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
-# Dates are seconds since 1970, from year 1 to year 9999 (what datetime can show).
-EARLIEST_DATE = -62135596800
-LATEST_DATE = 253402300799
 
 
 class InvalidDocument(ValueError):
@@ -86,21 +88,16 @@ def _subsets(value) -> list[str]:
 
 
 def _date(value) -> float:
-    """Seconds since 1970 from a number or an ISO 8601 string."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
+    """Seconds since 1970 from a number or a string (see wire.dates)."""
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        if "outside" in str(exc):
+            raise InvalidDocument("INVALID_FIELD", "has a 'date' outside the years 1 to 9999") from None
+        if isinstance(value, str):
             raise InvalidDocument("INVALID_FIELD", f"has a 'date' {value[:40]!r} that is not "
                                   "ISO 8601 or seconds since 1970") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        value = parsed.timestamp()  # an offset can move year 1 or 9999 out of range
-    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidDocument("INVALID_FIELD", "has a 'date' that is not seconds since 1970")
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise InvalidDocument("INVALID_FIELD", "has a 'date' outside the years 1 to 9999")
-    return value
+        raise InvalidDocument("INVALID_FIELD", "has a 'date' that is not seconds since 1970") from None
 
 
 def upload_docs(call: Call) -> list[dict]:
@@ -131,31 +128,31 @@ def upload_docs(call: Call) -> list[dict]:
         raise ApiError(400, "BAD_DOCUMENTS", f"document(s) {shown}{'...' if len(rejected) > 20 else ''}"
                        " were rejected (see statuses); nothing of this request was stored",
                        statuses=statuses)
-    call.store.add_docs(project["project_id"], docs)
+    call.store.docs.add(project["project_id"], docs)
     call.server.recalculator.prepare(project["project_id"])  # a recalculation usually follows
     return statuses
 
 
-def list_docs(call: Call) -> list[dict] | Raw:
+def list_docs(call: Call) -> list[dict] | Answer:
     project = get_project(call)
     limit = call.params.integer("limit", 100, minimum=0, maximum=25000)
     offset = call.params.integer("offset", 0, minimum=0)
     fields = call.params.string_list("doc_fields")
-    model = call.server.models.get(project)
+    model = loaded_model(call, project)
     if fields and set(fields) <= {"_id", "vector"}:
         # Ids (and vectors) only, e.g. to fetch every vector: no bodies read, JSON made directly.
-        ids = call.store.doc_ids(project["project_id"], limit, offset)
-        return Raw(id_vector_page(model, ids, with_vectors="vector" in fields), "application/json")
-    return doc_records(model, call.store.docs(project["project_id"], limit, offset), fields)
+        ids = call.store.docs.ids(project["project_id"], limit, offset)
+        return Answer(id_vector_page(model, ids, with_vectors="vector" in fields), media_type="application/json")
+    return doc_records(model, call.store.docs.page(project["project_id"], limit, offset), fields)
 
 
 def get_doc(call: Call) -> dict:
     project = get_project(call)
     doc_id = call.path["doc"]
-    doc = call.store.docs_by_id(project["project_id"], [doc_id]).get(doc_id)
+    doc = call.store.docs.by_ids(project["project_id"], [doc_id]).get(doc_id)
     if doc is None:
         raise ApiError(404, "NOT_FOUND", f"no document {doc_id!r} in this project")
-    return doc_record(call.server.models.get(project), doc)
+    return doc_record(loaded_model(call, project), doc)
 
 
 def delete_docs(call: Call) -> dict:
@@ -166,7 +163,7 @@ def delete_docs(call: Call) -> dict:
     if not ids:
         raise ApiError(400, "MISSING_PARAMETER", "parameter 'ids' (a JSON list of document ids) "
                        "is required")
-    missing = call.store.delete_docs(project["project_id"], ids)
+    missing = call.store.docs.delete(project["project_id"], ids)
     if missing:
         raise ApiError(404, "NOT_FOUND", f"no document(s) {missing[:10]} in this project; "
                        "nothing was deleted")
@@ -175,20 +172,20 @@ def delete_docs(call: Call) -> dict:
 
 def recalculate(call: Call) -> int:
     project = get_project(call, "write")
-    if call.store.doc_count(project["project_id"]) == 0:
+    if call.store.docs.count(project["project_id"]) == 0:
         raise ApiError(400, "NO_DOCUMENTS", "upload documents before recalculating")
     return call.server.recalculator.submit(project["project_id"])
 
 
 def list_jobs(call: Call) -> list[dict]:
     project = get_project(call)
-    return call.store.jobs(project["project_id"], running_only=not call.params.boolean("verbose"))
+    return call.store.jobs.find(project["project_id"], running_only=not call.params.boolean("verbose"))
 
 
 def get_job(call: Call) -> dict:
     project = get_project(call)
-    job_id = path_integer("job", call.path["job"])
-    job = None if job_id is None else call.store.job(project["project_id"], job_id)
+    job_id = path_integer(call.path["job"])
+    job = None if job_id is None else call.store.jobs.get(project["project_id"], job_id)
     if job is None:
         raise ApiError(404, "NOT_FOUND", f"no job {call.path['job']!r} in this project")
     return job
@@ -206,7 +203,7 @@ def waiting_for_change(read_job: Callable[[Request], Awaitable[Response]]):
     it is on the event loop (`JobWatch`)."""
 
     async def run(request: Request) -> Response:
-        watch = request.app.state.api.job_watch
+        watch = request.app.state.server.job_watch
         changed = watch.current()  # before reading: a change after the read still wakes this
         first = await read_job(request)  # authenticates and finds the job, or answers why not
         given = request.query_params.get("wait")
@@ -217,8 +214,8 @@ def waiting_for_change(read_job: Callable[[Request], Awaitable[Response]]):
         except ValueError:
             wait = math.nan
         if not 0 <= wait <= MAX_JOB_WAIT:  # NaN too
-            return error_response(bad_parameter("wait", f"must be a number of seconds from 0 to "
-                                                        f"{MAX_JOB_WAIT:g}, not {given!r}"))
+            error = bad_parameter("wait", f"must be a number of seconds from 0 to {MAX_JOB_WAIT:g}, not {given!r}")
+            return request.app.state.dialect.render_error(error)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while not _stopped(first) and loop.time() < deadline:
@@ -267,7 +264,7 @@ def doc_correlations(call: Call) -> dict:
     model = get_model(call, project)
     limit = call.params.integer("limit", minimum=0)
     offset = call.params.integer("offset", 0, minimum=0)
-    topics = call.store.topics(project["project_id"])
+    topics = call.store.topics.find(project["project_id"])
     if not topics:
         return {}
     matrix = np.stack([topic_vector(model, t) for t in topics])

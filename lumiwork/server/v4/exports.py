@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 
-from ..http import CONTROL_CHARACTERS, ApiError, Raw
+from ..core.dialect import Answer
+from ..core.errors import ApiError
+from ..core.jsonstrict import CONTROL_CHARACTERS
 
 FILE_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -33,8 +35,8 @@ def matrix_answer(file_format: str, row_ids, row_names, column_ids, column_names
     if file_format == "csv":
         out = io.StringIO()
         csv.writer(out).writerows(table)
-        return Raw(out.getvalue(), FILE_TYPES["csv"])
-    return Raw(_xlsx(table), FILE_TYPES["xlsx"])
+        return Answer(out.getvalue(), media_type=FILE_TYPES["csv"])
+    return Answer(_xlsx(table), media_type=FILE_TYPES["xlsx"])
 
 
 def _xlsx(table: list[list[str | float]]) -> bytes:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import sqlite3
 
 from ...engine import Model
-from ..http import ApiError, Call
+from ..core.errors import ApiError
+from ..core.pipeline import Call
+
+
+def current_user(call: Call) -> sqlite3.Row:
+    """The caller's own record (gone if the user was deleted since the token was checked)."""
+    user = call.store.users.get(call.username)
+    if user is None:
+        raise ApiError(401, "AUTH_TOKEN_INVALID", "the token is unknown, expired or revoked")
+    return user
 
 
 def require_account(call: Call, account_id: str, permission: str) -> None:
-    if call.store.account(account_id) is None:
+    if call.store.accounts.get(account_id) is None:
         raise ApiError(404, "NOT_FOUND", f"no account {account_id!r}")
-    if permission not in call.store.permissions(call.username, account_id):
+    if permission not in call.store.accounts.permissions(call.username, account_id):
         raise ApiError(403, "FORBIDDEN", f"user {call.username!r} lacks {permission!r} "
                        f"permission on account {account_id!r}")
 
@@ -19,14 +28,30 @@ def require_account(call: Call, account_id: str, permission: str) -> None:
 def get_project(call: Call, permission: str = "read") -> sqlite3.Row:
     account_id, project_id = call.path["account"], call.path["project"]
     require_account(call, account_id, permission)
-    project = call.store.project(account_id, project_id)
+    project = call.store.projects.get(account_id, project_id)
     if project is None:
         raise ApiError(404, "NOT_FOUND", f"no project {project_id!r} in account {account_id!r}")
     return project
 
 
+def loaded_model(call: Call, project) -> Model | None:
+    """The project's current model (None before its first recalculation)."""
+    model_file = project["model_file"]
+    if not model_file:
+        return None
+    try:
+        return call.server.models.get(project["project_id"], model_file)
+    except FileNotFoundError:
+        # A recalculation finished after `project` was read and removed this file:
+        # the project's row now names the new one.
+        fresh = call.store.projects.get(project["account_id"], project["project_id"])
+        if fresh is None or fresh["model_file"] == model_file:
+            raise
+        return loaded_model(call, fresh)
+
+
 def get_model(call: Call, project) -> Model:
-    model = call.server.models.get(project)
+    model = loaded_model(call, project)
     if model is None:
         raise ApiError(400, "NO_ASSOC", f"project {project['project_id']!r} has not been "
                        "recalculated yet: POST docs/recalculate/ and wait for the job")
@@ -34,7 +59,7 @@ def get_model(call: Call, project) -> Model:
 
 
 def get_topic(call: Call, project, topic_id: str) -> dict:
-    topic = call.store.topic(project["project_id"], topic_id)
+    topic = call.store.topics.get(project["project_id"], topic_id)
     if topic is None:
         raise ApiError(404, "NOT_FOUND", f"no topic {topic_id!r} in this project")
     return topic
@@ -46,4 +71,4 @@ def check_subset(model: Model, subset: str | None) -> None:
 
 
 def ignored_terms(call: Call, project) -> set[str]:
-    return set(call.store.ignorelist(project["project_id"])["fullstring"])
+    return set(call.store.ignorelist.get(project["project_id"])["fullstring"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from ...engine.text import LANGUAGE, UnsupportedLanguage, check_language
-from ..http import ApiError, Call, endpoint
+from ..core.errors import ApiError
+from ..core.pipeline import Call, endpoint
 from .lookups import get_project, require_account
 from .serializers import project_record
 
@@ -14,17 +15,17 @@ def _name(call: Call) -> str:
 
 
 def all_projects(call: Call) -> list[dict]:
-    accounts = [a["account_id"] for a in call.store.user_accounts(call.username)
+    accounts = [a["account_id"] for a in call.store.accounts.user_accounts(call.username)
                 if "read" in a["permissions"]]
     name = call.params.string("name", limit="project name")
-    return [project_record(call.store, call.username, p) for p in call.store.projects(accounts, name)]
+    return [project_record(call.store, call.username, p) for p in call.store.projects.find(accounts, name)]
 
 
 def account_projects(call: Call) -> list[dict]:
     require_account(call, call.path["account"], "read")
     name = call.params.string("name", limit="project name")
     return [project_record(call.store, call.username, p)
-            for p in call.store.projects([call.path["account"]], name)]
+            for p in call.store.projects.find([call.path["account"]], name)]
 
 
 def create_project(call: Call) -> dict:
@@ -34,7 +35,7 @@ def create_project(call: Call) -> dict:
     description = call.params.string("description", "", limit="project description",
                                      multiline=True)
     language = project_language(call.params.string("language", LANGUAGE))
-    project_id = call.store.create_project(account_id, name, call.username, description, language)
+    project_id = call.store.projects.create(account_id, name, call.username, description, language)
     return {"name": name, "project_id": project_id, "language": language,
             "path": f"/projects/{account_id}/{project_id}/"}
 
@@ -61,7 +62,7 @@ def update_project(call: Call) -> dict:
         changes["description"] = call.params.string("description", "", limit="project description",
                                                     multiline=True)
     if changes:
-        call.store.update_project(project["project_id"], **changes)
+        call.store.projects.update(project["project_id"], **changes)
     return project_record(call.store, call.username, get_project(call))
 
 

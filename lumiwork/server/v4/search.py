@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 from starlette.routing import Route
 
-from ... import vectors as packing
 from ...engine import Model, query
 from ...engine.text import untag
-from ..http import ApiError, Call, bad_parameter, endpoint
+from ...wire import pack64 as packing
+from ..core.errors import ApiError, bad_parameter
+from ..core.pipeline import Call, endpoint
 from .lookups import check_subset, get_model, get_project, get_topic, ignored_terms
 from .serializers import background_terms, doc_records, pack, term_record
 
@@ -83,7 +84,7 @@ def search_terms(call: Call) -> dict:
 
 
 def get_ignorelist(call: Call) -> dict:
-    return call.store.ignorelist(get_project(call)["project_id"])
+    return call.store.ignorelist.get(get_project(call)["project_id"])
 
 
 def change_ignorelist(call: Call) -> dict:
@@ -94,8 +95,8 @@ def change_ignorelist(call: Call) -> dict:
     except ValueError as exc:
         raise bad_parameter("term", f"{exc} (give the term form, like 'rt|en', not text)") from None
     kind = "substring" if call.params.boolean("substring") else "fullstring"
-    call.store.set_ignored(project["project_id"], term, kind, ignored=call.method == "PUT")
-    return call.store.ignorelist(project["project_id"])
+    call.store.ignorelist.set(project["project_id"], term, kind, ignored=call.method == "PUT")
+    return call.store.ignorelist.get(project["project_id"])
 
 
 def search_docs(call: Call) -> dict:
@@ -109,7 +110,7 @@ def search_docs(call: Call) -> dict:
     if exact or unseen:
         vector = query.expand_query(model, vector)
     found, n_exact, n_related = query.search_docs(model, vector, exact, limit, subset, exact_only)
-    docs = call.store.docs_by_id(project["project_id"], [model.doc_ids[i] for i, _ in found])
+    docs = call.store.docs.by_ids(project["project_id"], [model.doc_ids[i] for i, _ in found])
     # a document deleted since the last recalculation is left out
     hits = [(docs[model.doc_ids[index]], score) for index, score in found if model.doc_ids[index] in docs]
     spans = [model.text_terms(doc["text"]) for doc, _ in hits]  # once, for the records and the matches
@@ -138,7 +139,8 @@ def quick_search(call: Call, query: dict[str, str]) -> bool:
     (see http.endpoint): its project's model is loaded, and it asks for at most
     QUICK_LIMIT results (at 1M documents ten took 10 ms)."""
     limit = query.get("limit", "").strip()
-    return (not limit or limit.isdigit() and int(limit) <= QUICK_LIMIT) and call.path["project"] in call.server.models
+    small = not limit or (limit.isascii() and limit.isdigit() and len(limit) <= 4 and int(limit) <= QUICK_LIMIT)
+    return small and call.path["project"] in call.server.models
 
 
 P = "/projects/{account}/{project}/"

@@ -5,9 +5,10 @@ from json.encoder import encode_basestring  # the C one when available
 
 import numpy as np
 
-from ... import vectors as packing
-from ...engine import ALL_SUBSET, Model
-from ..store import Store
+from ...engine import Model
+from ...wire import pack64 as packing
+from ...wire.names import ALL_SUBSET
+from ..db import Store
 
 
 def pack(vector) -> str:
@@ -15,7 +16,7 @@ def pack(vector) -> str:
 
 
 def project_record(store: Store, username: str, project) -> dict:
-    counts = store.subset_counts(project["project_id"])
+    counts = store.docs.subset_counts(project["project_id"])
     return {
         "project_id": project["project_id"],
         "name": project["name"],
@@ -29,7 +30,7 @@ def project_record(store: Store, username: str, project) -> dict:
         "last_build_time": project["last_build"],
         "document_count": counts.get(ALL_SUBSET, 0),
         "counts": counts,
-        "permissions": store.permissions(username, project["account_id"]),
+        "permissions": store.accounts.permissions(username, project["account_id"]),
         "path": f"/projects/{project['account_id']}/{project['project_id']}/",
     }
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from starlette.routing import Route
 
-from ... import vectors as packing
-from ..http import Call, endpoint
+from ...wire import pack64 as packing
+from ..core.pipeline import Call, endpoint
 from .lookups import get_model, get_project
 
 

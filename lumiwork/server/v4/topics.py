@@ -5,9 +5,9 @@ import numpy as np
 from starlette.routing import Route
 
 from ...engine import query
-from ..http import Call, endpoint
+from ..core.pipeline import Call, endpoint
 from .exports import matrix_answer
-from .lookups import get_model, get_project, get_topic
+from .lookups import get_model, get_project, get_topic, loaded_model
 from .serializers import topic_record, topic_vector
 
 
@@ -26,21 +26,21 @@ def topic_fields(call: Call, required: bool) -> dict:
 
 def list_topics(call: Call) -> list[dict]:
     project = get_project(call)
-    model = call.server.models.get(project)
-    return [topic_record(model, t) for t in call.store.topics(project["project_id"])]
+    model = loaded_model(call, project)
+    return [topic_record(model, t) for t in call.store.topics.find(project["project_id"])]
 
 
 def create_topic(call: Call) -> dict:
     project = get_project(call, "write")
     fields = topic_fields(call, required=True)
-    topic_id = call.store.add_topic(project["project_id"], fields["name"], fields["text"],
+    topic_id = call.store.topics.add(project["project_id"], fields["name"], fields["text"],
                                     fields.get("color"))
-    return topic_record(call.server.models.get(project), get_topic(call, project, topic_id))
+    return topic_record(loaded_model(call, project), get_topic(call, project, topic_id))
 
 
 def read_topic(call: Call) -> dict:
     project = get_project(call)
-    return topic_record(call.server.models.get(project), get_topic(call, project, call.path["topic"]))
+    return topic_record(loaded_model(call, project), get_topic(call, project, call.path["topic"]))
 
 
 def update_topic(call: Call) -> dict:
@@ -49,21 +49,21 @@ def update_topic(call: Call) -> dict:
     get_topic(call, project, topic_id)
     fields = topic_fields(call, required=False)
     if fields:
-        call.store.update_topic(project["project_id"], topic_id, **fields)
-    return topic_record(call.server.models.get(project), get_topic(call, project, topic_id))
+        call.store.topics.update(project["project_id"], topic_id, **fields)
+    return topic_record(loaded_model(call, project), get_topic(call, project, topic_id))
 
 
 def delete_topic(call: Call) -> bool:
     project = get_project(call, "write")
     get_topic(call, project, call.path["topic"])
-    call.store.delete_topic(project["project_id"], call.path["topic"])
+    call.store.topics.delete(project["project_id"], call.path["topic"])
     return True
 
 
 def topics_stats(call: Call) -> dict:
     project = get_project(call)
     model = get_model(call, project)
-    topics = call.store.topics(project["project_id"])
+    topics = call.store.topics.find(project["project_id"])
     # A topic's vector depends only on its text and the model, so the answer is
     # cached per model and topic set (it scans every document once per topic).
     stats = model.memo(("topic stats", tuple((t["_id"], t["text"]) for t in topics)),
@@ -79,14 +79,14 @@ def text_correlation(call: Call) -> dict:
     vector = model.vector_for_text(call.params.string("text", required=True, limit="query text",
                                                       multiline=True))
     return {t["_id"]: float(topic_vector(model, t) @ vector)
-            for t in call.store.topics(project["project_id"])}
+            for t in call.store.topics.find(project["project_id"])}
 
 
 def _topic_matrix(call: Call):
     """Topic ids, names, their vectors as rows, and the model they come from."""
     project = get_project(call)
     model = get_model(call, project)
-    topics = call.store.topics(project["project_id"])
+    topics = call.store.topics.find(project["project_id"])
     matrix = (np.stack([topic_vector(model, t) for t in topics]) if topics
               else np.zeros((0, model.dimensions)))
     return [t["_id"] for t in topics], [t["name"] for t in topics], matrix, model

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from .. import auth
-from ..http import ApiError, Call, endpoint
+from ..core import auth
+from ..core.errors import ApiError
+from ..core.pipeline import Call, endpoint
+from .lookups import current_user
 
 
 def login(call: Call) -> dict:
@@ -15,17 +17,17 @@ def login(call: Call) -> dict:
     if wait:
         raise ApiError(429, "TOO_MANY_ATTEMPTS", f"too many failed logins; try again in {wait} s",
                        headers={"Retry-After": str(wait)})
-    user = call.store.user(username)
+    user = call.store.users.get(username)
     if not auth.verify_login(password, user["password_hash"] if user else None):
         throttle.failed(username, call.client_address)
         raise ApiError(401, "AUTH_CREDS_INVALID",
                        "User credentials invalid (incorrect username and/or password).")
     throttle.succeeded(username)
-    return call.store.issue_token(username, "short_lived")
+    return call.store.tokens.issue(username, "short_lived")
 
 
 def logout(call: Call) -> bool:
-    call.store.revoke_token(call.token)
+    call.store.tokens.revoke(call.token)
     return True
 
 
@@ -37,11 +39,11 @@ def list_tokens(call: Call) -> list[dict]:
     long-lived token listed."""
     own = auth.hash_token(call.token)
     listed = []
-    for token in call.store.user_tokens(call.username):
+    for token in call.store.tokens.user_tokens(call.username):
         record = {"token_id": token["token_id"], "type": token["type"],
                   "created": token["created"], "expiration": token["expiration"],
                   "current": token["token_hash"] == own}
-        clear = call.token if record["current"] else call.store.long_lived_token(token)
+        clear = call.token if record["current"] else call.store.tokens.long_lived_token(token)
         if clear is not None:
             record["token"] = clear
         listed.append(record)
@@ -50,12 +52,12 @@ def list_tokens(call: Call) -> list[dict]:
 
 
 def create_token(call: Call) -> dict:
-    return call.store.issue_token(call.username, "long_lived")
+    return call.store.tokens.issue(call.username, "long_lived")
 
 
 def revoke_token(call: Call) -> bool:
     token_id = call.path["token_id"]
-    if not call.store.revoke_token_id(call.username, token_id):
+    if not call.store.tokens.revoke_id(call.username, token_id):
         raise ApiError(404, "NOT_FOUND", f"you have no token with id {token_id!r}")
     return True
 
@@ -63,7 +65,7 @@ def revoke_token(call: Call) -> bool:
 def change_password(call: Call) -> str:
     old = call.params.string("old_password", required=True)
     new = call.params.string("new_password", required=True)
-    user = call.store.user(call.username)
+    user = current_user(call)
     if not auth.check_password(old, user["password_hash"]):
         raise ApiError(401, "AUTH_CREDS_INVALID", "old_password is not the current password")
     if len(new) < 8:
@@ -74,9 +76,9 @@ def change_password(call: Call) -> str:
 
 routes = [
     Route("/user/login/", endpoint(login, public=True), methods=["POST"]),
-    Route("/user/logout/", endpoint(logout), methods=["POST"]),
+    Route("/user/logout/", endpoint(logout, allowed_before_reset=True), methods=["POST"]),
     Route("/user/tokens/", endpoint(list_tokens), methods=["GET"]),
     Route("/user/tokens/", endpoint(create_token), methods=["POST"]),
     Route("/user/tokens/{token_id}/", endpoint(revoke_token), methods=["DELETE"]),
-    Route("/user/password/", endpoint(change_password), methods=["PUT", "POST"]),
+    Route("/user/password/", endpoint(change_password, allowed_before_reset=True), methods=["PUT", "POST"]),
 ]

@@ -1,0 +1,1 @@
+"""The notebook layer for the Compass API: frames, plots and widgets."""

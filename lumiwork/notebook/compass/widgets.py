@@ -1,0 +1,35 @@
+"""Compass panels: controls whose callbacks re-call the Compass frames."""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ...client import CompassClient
+from ..panel import Panel
+from ..tables import Table, readable
+from . import frames
+
+
+def topic_matcher(project: CompassClient, topic: str = "river OR water", limit: int = 10) -> Panel:
+    """A text box for a boolean topic and a threshold slider (applied on
+    release) over the messages that match, best first, with each operand's
+    score (why a message matches). A topic with a syntax error, or a server
+    that is down, clears the table and shows one line saying so."""
+    text = widgets.Text(value=topic, description="topic", continuous_update=False,
+                        layout=widgets.Layout(width="60%"))
+    threshold = widgets.FloatSlider(value=0.4, min=0, max=1, step=0.05, description="threshold",
+                                    continuous_update=False)
+
+    def render():
+        frame = frames.topic_matches(project, text.value, threshold.value, limit)
+        shown = readable(frame.drop(columns=["message_id"]))
+        caption = f"{frame.attrs['count']} matching message(s); the best {len(frame)}"
+        note = frame.attrs.get("note")
+        frame.attrs["note"] = f"{caption}. {note}" if note else caption
+        return frame, None, Table(shown)
+
+    return Panel([text, threshold], render)
+
+
+__all__ = [
+    'topic_matcher'
+]

@@ -1,0 +1,108 @@
+"""Compass messages: the stream a project classifies, with each message's
+topics, sentiment and place in the project's clustered topics."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .compass_projects import CompassProjectRepository
+from .compass_usage import CompassUsageRepository
+from .database import Database
+
+
+def message_filter(project_id: str, earliest: float | None = None, latest: float | None = None,
+                   older_than_id: int | None = None, newer_than_id: int | None = None,
+                   cluster_topic: int | None = None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) selecting a project's messages by
+    the message filters: one definition for listing them and for replacing them."""
+    where = "project_id = ?"
+    params: list[Any] = [project_id]
+    for clause, value in (("timestamp >= ?", earliest), ("timestamp <= ?", latest),
+                          ("id < ?", older_than_id), ("id > ?", newer_than_id),
+                          ("cluster_topic = ?", cluster_topic)):
+        if value is not None:
+            where += f" AND {clause}"
+            params.append(value)
+    return where, params
+
+
+class MessageRepository:
+    def __init__(self, db: Database, projects: CompassProjectRepository, usage: CompassUsageRepository):
+        self.db = db
+        self.projects = projects
+        self.usage = usage
+
+    def add(self, project_id: str, messages: list[dict], replace_matching: dict[str, Any] | None = None) -> list[int]:
+        """Store messages (and count them as API usage) in one transaction. With
+        `replace_matching` (filters as `list()` takes them), the project's
+        messages that match those filters are deleted first, in the same
+        transaction: the messages replaced are exactly those matching when the new
+        ones are stored, whatever other requests stored or deleted meanwhile."""
+        ids = []
+        with self.db.transaction() as tx:
+            if replace_matching is not None:
+                where, params = message_filter(project_id, **replace_matching)
+                tx.execute(f"DELETE FROM compass_messages WHERE {where}", params)
+            for message in messages:
+                cursor = tx.execute(
+                    "INSERT INTO compass_messages (project_id, text, language, source_id, timestamp, info, "
+                    "sentiment, topics, cluster_topic, centrality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (project_id, message["text"], message["language"], message.get("source_id"),
+                     message["timestamp"], json.dumps(message.get("info") or {}), message["sentiment"],
+                     json.dumps(message["topics"]), message.get("cluster_topic"), message.get("centrality")))
+                ids.append(int(cursor.lastrowid or 0))
+            self.projects.bump_messages(project_id)
+            self.usage.count(project_id, len(messages))
+        return ids
+
+    def find(self, project_id: str, earliest: float | None = None, latest: float | None = None,
+             older_than_id: int | None = None, newer_than_id: int | None = None,
+             cluster_topic: int | None = None, columns: str = "*") -> list[dict]:
+        """Messages, newest first."""
+        where, params = message_filter(project_id, earliest, latest, older_than_id, newer_than_id, cluster_topic)
+        return [dict(r) for r in self.db.read(f"SELECT {columns} FROM compass_messages WHERE {where} "
+                                              "ORDER BY id DESC", params)]
+
+    def get(self, project_id: str, message_id: int) -> dict | None:
+        row = self.db.read_one("SELECT * FROM compass_messages WHERE project_id = ? AND id = ?",
+                               (project_id, message_id))
+        return dict(row) if row is not None else None
+
+    def delete(self, project_id: str, message_id: int) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM compass_messages WHERE id = ?", (message_id,))
+            self.projects.bump_messages(project_id)
+
+    def columns(self, project_id: str) -> tuple[int, list[tuple]]:
+        """(version, [(timestamp, sentiment, weight, cluster_topic)]) of every message."""
+        with self.db.snapshot() as snapshot:  # version and rows agree
+            version = snapshot.execute("SELECT messages_version FROM compass_projects WHERE project_id = ?",
+                                       (project_id,)).fetchone()
+            rows = snapshot.execute("SELECT timestamp, sentiment, weight, cluster_topic FROM compass_messages "
+                                    "WHERE project_id = ?", (project_id,)).fetchall()
+        return (version[0] if version else -1), [tuple(r) for r in rows]
+
+    def count(self, project_id: str) -> int:
+        row = self.db.read_one("SELECT COUNT(*) AS n FROM compass_messages WHERE project_id = ?", (project_id,))
+        return int(row["n"]) if row else 0
+
+    def texts(self, project_id: str, limit: int) -> list[str]:
+        """The newest `limit` messages' texts, newest first."""
+        return [r[0] for r in self.db.read("SELECT text FROM compass_messages WHERE project_id = ? "
+                                           "ORDER BY id DESC LIMIT ?", (project_id, limit))]
+
+    def leave_topics(self, topic_ids: list[int]) -> None:
+        """The messages of these clustered topics belong to no topic any more."""
+        with self.db.transaction() as tx:
+            tx.executemany("UPDATE compass_messages SET cluster_topic = NULL, centrality = NULL "
+                           "WHERE cluster_topic = ?", [(topic_id,) for topic_id in topic_ids])
+
+    def join_topic(self, topic_id: int, members: list[tuple[int, float]]) -> None:
+        """Messages (id, centrality) become members of a clustered topic."""
+        with self.db.transaction() as tx:
+            tx.executemany("UPDATE compass_messages SET cluster_topic = ?, centrality = ? WHERE id = ?",
+                           [(topic_id, centrality, message_id) for message_id, centrality in members])
+
+    def delete_project(self, project_id: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM compass_messages WHERE project_id = ?", (project_id,))

@@ -1,0 +1,55 @@
+"""ServerState: what every request of every API shares, made once per server.
+
+Nothing here starts a thread when it is made: `start()` and `stop()` run in
+the application's lifespan (app.py)."""
+from __future__ import annotations
+
+import threading
+
+from ..settings import Settings
+from .builds.queue import BuildQueue, BuildSettings
+from .builds.recalculation import Recalculator
+from .builds.watch import JobWatch
+from .compass.work import CompassWork
+from .core.auth import LoginThrottle
+from .core.limits import DEFAULT_MAX_BODY
+from .core.metering import Meter, ReadLimiter
+from .db import Store
+from .models.background import BackgroundProvider
+from .models.cache import ModelCache, warm_up_process
+
+
+class ServerState:
+    """The store, the models, the build queue, the login throttle and the meter."""
+
+    def __init__(self, store: Store, settings: Settings | None = None, max_body: int = DEFAULT_MAX_BODY):
+        settings = settings or Settings.from_environment()
+        self.store = store
+        self.settings = settings
+        self.max_body = max_body
+        self.background = BackgroundProvider(settings.background_cache(store.data_dir), settings.wordnet_dir,
+                                             enabled=settings.background)
+        self.models = ModelCache(store.models_dir, self.background)
+        self.builds = BuildQueue(store, self.background, BuildSettings(
+            timeout=settings.build_timeout, counting=settings.counting, dask_scheduler=settings.dask_scheduler))
+        self.job_watch = JobWatch()
+        self.recalculator = Recalculator(store, self.builds, self.models, on_change=self.job_watch.notify)
+        self.compass = CompassWork(store, self.builds, self.models)
+        self.meter = Meter(store)
+        self.read_limiter = ReadLimiter()
+        self.login_throttle = LoginThrottle()
+        self.requests_in_flight = 0  # requests between arrival and answer (changed on the event loop only)
+
+    def start(self) -> None:
+        """Close what a server that died left open, load general knowledge and
+        the search code in the background (so the first recalculation and the
+        first query do not wait for them), and start the build queue."""
+        self.store.jobs.fail_interrupted()
+        self.compass.remove_unfinished_files()
+        threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
+        threading.Thread(target=warm_up_process, name="lumiwork-warm-up", daemon=True).start()
+        self.builds.start()
+
+    def stop(self) -> None:
+        self.builds.stop()
+        self.meter.flush()
