@@ -6,11 +6,39 @@ matter, and the body, for successes and for the typical errors of each resource
 (400 missing or invalid parameter, 401, 403, 404, 405, 413, 429). A replay
 against a fresh server must give the same answers, except for what is random or
 clock-made (ids, tokens, secrets, times), which `Normalizer` replaces by stable
-placeholders.
+placeholders. Compass's integer ids (classifiers, classifier and project
+topics, messages, documents, permissions) are placeholders too: they are the
+store's sequence numbers, and the restructured store numbers topics from one
+sequence where the old one had two.
 
     python -m tests.wire_corpus record      # writes tests/data/wire-corpus.json
     python tests/wire_corpus.py record [PATH]
     python tests/wire_corpus.py replay      # replays and prints the differences
+    python tests/wire_corpus.py replay --ignore-changes   # compares every entry to the corpus
+    python tests/wire_corpus.py changes     # records the new answers of the changed entries
+
+The corpus is a recording of the server as it was before its restructuring
+(one pipeline for API v4 and Compass, one store): a replay on the current code
+proves that the move changed nothing it was not meant to. What it was meant to
+change is listed in tests/data/wire-corpus-changes.json,
+
+    {"<entry name>": {"reason": "why the answer changed", "answer": <normalized answer>}}
+
+and each listed entry is compared to its answer there instead of the recorded
+one (`replay`, and tests/integration/test_wire_corpus.py; `replay
+--ignore-changes` compares every entry to the corpus, which the code the corpus
+was recorded on must pass). An entry listed with "answer": null is a difference
+until `changes` records it: that command replays the sequence on the current
+code and writes the answer of each listed entry (reasons stay); it prints every
+entry not listed that differs from the corpus, a regression or a change to list
+with its reason, and the listed entries that answered as recorded after all.
+To change a behaviour on purpose: add its steps to the sequence, record the
+corpus on the code before the change (for the restructuring, the lumiwork/ of
+commit 783a9ea with this file: `PYTHONPATH=<that checkout> python
+tests/wire_corpus.py record`), list the entries with their reason and
+"answer": null, and run `changes` on the changed code. Never record the corpus
+on the changed code: its answers would become the reference and the difference
+would no longer show.
 
 The project is small (90 Siddhartha sentences from three chapters, read at run
 time with lumiwork.datasets), so a replay takes well under a minute.
@@ -26,8 +54,9 @@ test suite does; GET /api/v4/ names its state, which shows in a diff first.
 Waiting is deterministic and never metered: recalculations are awaited by
 polling GET /api/v4/projects/ (not counted in an account's usage, unlike the
 job endpoints, so GET accounts/<a>/usage/ gives exact call counts), Compass
-classifier builds by polling the classifier list until none is "building", and
-the clustering that posting messages starts by polling the pending topics.
+classifier builds by polling the classifier list until none is "building" (or
+one classifier until it is "ready"), and the clustering that posting messages
+starts by polling the pending topics.
 """
 from __future__ import annotations
 
@@ -52,8 +81,11 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_PATH = REPO / "tests" / "data" / "wire-corpus.json"
+CHANGES_PATH = REPO / "tests" / "data" / "wire-corpus-changes.json"
+CHANGES_COMMAND = "python tests/wire_corpus.py changes"
 SIDDHARTHA = REPO.parent / "shared" / "data" / "siddhartha.txt"
-FORMAT = 1
+# 2: Compass's integer ids are placeholders too
+FORMAT = 2
 
 ADMIN, ADMIN_PASSWORD = "admin@example.com", "wire corpus admin password"
 READER, READER_PASSWORD = "reader@example.com", "reader password one"
@@ -121,7 +153,7 @@ def corpus_texts(siddhartha_path: str | os.PathLike) -> dict[str, Any]:
 class Poll:
     """Repeat a request until `where` (a dotted path into the JSON answer, "*" for
     every item of a list) meets `test`: "not-null", "!=" (the variable `value`),
-    ">" (the number `value`) or "none" (no item equals `value`)."""
+    ">" (the number `value`), "is" (equals `value`) or "none" (no item equals `value`)."""
 
     where: str
     test: str
@@ -201,7 +233,8 @@ def shared_users() -> list[Step]:
 
 def v4_steps() -> list[Step]:
     return (v4_public() + v4_auth() + v4_accounts() + v4_projects() + v4_docs() + v4_after_build()
-            + v4_terms() + v4_search() + v4_topics() + v4_second_build() + v4_permissions() + v4_usage())
+            + v4_terms() + v4_search() + v4_topics() + v4_second_build() + v4_permissions() + v4_usage()
+            + v4_parsing())
 
 
 def v4_public() -> list[Step]:
@@ -528,10 +561,32 @@ def v4_usage() -> list[Step]:
     ]
 
 
+def v4_parsing() -> list[Step]:
+    """Dates and integers the restructured server parses otherwise (they are in
+    tests/data/wire-corpus-changes.json). They come after the usage steps, which
+    count calls by outcome and the project's stored size, and the uploads last
+    (one of them is stored by one server only; the project is not built again)."""
+    huge = "9" * 5000  # more digits than int() reads from a string (sys.get_int_max_str_digits)
+    return [
+        v4("documents with a 5,000-digit limit in the form", "GET", P + "docs/", form={"limit": huge}),
+        v4("docs/correlations with a 5,000-digit limit in the form", "GET", P + "docs/correlations/",
+           form={"limit": huge}),
+        v4("terms/search with a 5,000-digit limit in the form", "GET", P + "terms/search/",
+           query={"text": "river"}, form={"limit": huge}),
+        v4("docs/search with a 5,000-digit limit in the form", "GET", P + "docs/search/",
+           query={"text": "river"}, form={"limit": huge}),
+        v4("documents with Unicode digits as the limit in the form", "GET", P + "docs/", form={"limit": "²٣"}),
+        v4("upload a date as a string of digits", "POST", P + "docs/",
+           json=[{"text": "The river at dawn.", "date": "1700000000"}]),
+        v4("upload a date in Unicode digits", "POST", P + "docs/",
+           json=[{"text": "The river at dusk.", "date": "\u0663"}]),
+    ]
+
+
 def compass_steps() -> list[Step]:
     return (compass_auth() + compass_users() + compass_projects() + compass_classifiers()
             + compass_classifier_topics() + compass_config_and_messages() + compass_topics() + compass_stats()
-            + compass_cleanup())
+            + compass_changed() + compass_cleanup())
 
 
 def compass_auth() -> list[Step]:
@@ -732,6 +787,11 @@ def compass_classifiers() -> list[Step]:
                       {"text": "The sky was blue.", "label": "water", "language": "en"}]),
         compass("test the voting classifier", "POST", C + "{voting}/test/",
                 json={"text": "The merchant Kamaswami counted his money.", "label": "merchant"}),
+        compass("test items without a language", "POST", C + "{voting}/test/",
+                json=[{"text": "Kamaswami the merchant counted his money.", "label": "merchant"},
+                      {"text": "The ferryman listened to the river.", "label": "ferryman"}]),
+        compass("test an unsupported language", "POST", C + "{voting}/test/",
+                json=[{"text": "Торговец считал деньги.", "label": "merchant", "language": "ru"}]),
         compass("test without labels", "POST", C + "{voting}/test/", json=[{"text": "x"}]),
         compass("test too many texts", "POST", C + "{voting}/test/", json="{@too_many}"),
         compass("test a classifier that failed to build", "POST", C + "{unlabelled}/test/",
@@ -923,6 +983,47 @@ def compass_stats() -> list[Step]:
     ]
 
 
+def compass_changed() -> list[Step]:
+    """Behaviours the restructured server changes on purpose (each is in
+    tests/data/wire-corpus-changes.json). They come after every other step of the
+    project, for each leaves what the two servers no longer share: a project topic
+    made or not, a classifier topic renamed and deleted or not, a classifier's info.
+    The GET of the sentiment classifier waits for its build, and so for every build
+    asked before it (one worker builds them in turn): none runs while the server stops."""
+    C = CP + "classifiers/"
+    return [
+        # A boolean with a made-up value.
+        compass("project topics with a made-up stats flag", "GET", CP + "topics/",
+                query={"stats": "perhaps", "status": "active", "at_time": STATS_AT, "interval": 3600,
+                       "num_buckets": 2}),
+        compass("create a project topic with a made-up blocking flag", "POST", CP + "topics/",
+                json={"title": "Reeds", "info": {"terms": {"reed": 1.0}}, "blocking": "maybe"}),
+        # A topic-based classifier's topic at P topics/<id>/, as Compass's documents address it.
+        compass("add a classifier topic to address at P topics/", "POST", C + "{nature}/topics/",
+                json={"title": "lake", "info": "lake OR reed"}, save={"lake": "id"}),
+        compass("a classifier topic at P topics/", "GET", CP + "topics/{lake}/"),
+        compass("rename a classifier topic at P topics/", "PUT", CP + "topics/{lake}/", json={"title": "lakes"}),
+        compass("delete a classifier topic at P topics/", "DELETE", CP + "topics/{lake}/"),
+        # Domain expansion turned off after the domain terms were edited. The voting
+        # rebuild queued first keeps the PUT's answer "building" (see compass_classifiers).
+        compass("rebuild the voting classifier before turning domain expansion off", "POST",
+                C + "{voting}/rebuild/"),
+        compass("turn domain expansion off", "PUT", C + "{mood}/", json={"info": {"domain_expansion": False}}),
+        compass("the sentiment classifier after turning domain expansion off", "GET", C + "{mood}/",
+                poll=Poll("building_state", "is", "ready")),
+        # match/ on a project whose semantic space is not built yet: messages, no classifier.
+        compass("create a project for match/", "POST", "projects/",
+                json={"name": "Match", "account": "{account}", "language": "en"}, save={"mproj": "id"}),
+        compass("post messages to the project for match/", "POST", "projects/{mproj}/p/messages/",
+                json=[{"text": text, "timestamp": MESSAGE_START + i * 60} for i, text in enumerate((
+                    "The river flowed past the ferry.", "The ferryman rowed his boat.",
+                    "Kamala walked in her grove.", "The merchant counted his money.",
+                    "Siddhartha listened to the river."))]),
+        compass("match before the space is built", "POST", "projects/{mproj}/p/match/",
+                json={"topic": "river OR boat", "limit": 3}),
+    ]
+
+
 def compass_cleanup() -> list[Step]:
     return [
         compass("delete the inactive project", "DELETE", "projects/{dormant}/"),
@@ -957,6 +1058,28 @@ ID_FIELDS = {
     "project_id": "project", "token": "token", "token_id": "token_id", "password": "secret",
 }
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+# Compass's integer ids (classifiers, classifier topics, project topics, messages,
+# documents, permissions) are numbers the store hands out: they become placeholders
+# too, so that a store numbering them otherwise answers alike. An id belongs to a
+# space, known from where it shows: the URL path segment before it
+# ("classifiers/3/"), the field holding it, or the list holding its record. Each
+# space has its own placeholders, numbered by kind in order of first appearance.
+# Classifier topics and project topics are two spaces of one kind, "topic": the
+# pre-restructure store numbers them apart (a classifier topic and a project topic
+# may both be 1), the restructured one from one sequence, so that
+# P topics/<id>/ names one topic of either sort; keyed by space, both number them
+# alike. (A classifier topic shown at a P topics/<id>/ URL would be a project
+# topic here: the server shows it at its classifier's URL.)
+# (placeholders, "<cproject-1>", may be part of the path already)
+COMPASS_PATH = re.compile(r"/compass/api/[^\s\"']*")
+ID_SEGMENT = re.compile(r"/([a-z_]+)/(\d+)(?=/|$)")
+ID_QUERY = re.compile(r"([?&])(newer_than_id|older_than_id)=(\d+)")  # message ids
+SEGMENT_SPACES = {"classifiers": "classifier", "messages": "message", "documents": "document",
+                  "permissions": "permission"}  # "topics": see _segment_space; others: the segment less its "s"
+# Fields holding a Compass integer id, and its space.
+COMPASS_ID_FIELDS = {"cluster_topic": "project topic", "classifier_id": "classifier", "classifier": "classifier",
+                     "message_id": "message", "document_id": "document", "permission_id": "permission"}
+SPACE_KINDS = {"classifier topic": "topic", "project topic": "topic"}
 # Fields holding times (seconds since 1970 in API v4, ISO 8601 in Compass).
 TIME_FIELDS = {"created", "expiration", "creation_date", "last_update", "last_build_time", "start_time",
                "stop_time", "timestamp", "ended", "end_time", "date"}
@@ -1004,14 +1127,73 @@ class Normalizer:
     """Makes answers comparable between servers: random ids, tokens and secrets
     become placeholders numbered by kind in order of first appearance ("<doc-3>"
     is the third document id seen, wherever it shows again, even inside a
-    message or a URL); clock times become "<time>"; the server's host:port
-    becomes "<server>"."""
+    message or a URL); so do Compass's integer ids, in their fields and in the
+    path segments and query parameters of Compass URLs ("<classifier-2>",
+    "<topic-5>", "<message-12>"; see COMPASS_ID_FIELDS); clock times become
+    "<time>"; the server's host:port becomes "<server>". Only answers are
+    normalized: requests are sent, and variables saved, with the server's own values."""
 
     def __init__(self, netloc: str):
         self.netloc = netloc
         self.placeholders: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self._pattern: re.Pattern | None = None
+        # (space, integer id) -> placeholder
+        self.numbers: dict[tuple[str, int], str] = {}
+
+    def number(self, space: str, value: int) -> str:
+        """The placeholder of Compass's integer id `value` in `space`."""
+        key = (space, value)
+        if key not in self.numbers:
+            kind = SPACE_KINDS.get(space, space)
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            self.numbers[key] = f"<{kind}-{self.counts[kind]}>"
+        return self.numbers[key]
+
+    @staticmethod
+    def _segment_space(segment: str, before: str) -> str:
+        """The space of the id after `segment` in a Compass path, `before` being the path before it."""
+        if segment == "topics":
+            return "classifier topic" if re.search(r"/classifiers/\d+$", before) else "project topic"
+        return SEGMENT_SPACES.get(segment, segment[:-1] if segment.endswith("s") else segment)
+
+    def compass_path(self, path: str) -> str:
+        """A Compass URL or path with its integer ids as placeholders."""
+        query = path.find("?")
+        head, tail = (path, "") if query < 0 else (path[:query], path[query:])
+        head = ID_SEGMENT.sub(lambda m: f"/{m.group(1)}/"
+                              + self.number(self._segment_space(m.group(1), head[:m.start()]), int(m.group(2))),
+                              head)
+        tail = ID_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}={self.number('message', int(m.group(3)))}", tail)
+        return head + tail
+
+    def url_space(self, url: str) -> str | None:
+        """The space of the record a Compass URL ends with (".../classifiers/3/topics/7/")."""
+        match = COMPASS_PATH.search(url)
+        if not match:
+            return None
+        path = match.group(0).split("?")[0]
+        last = next(reversed(list(ID_SEGMENT.finditer(path))), None)
+        if last is None or path[last.end():] not in ("", "/"):
+            return None
+        return self._segment_space(last.group(1), path[:last.start()])
+
+    def id_space(self, key: str, record: dict, within: str | None) -> str | None:
+        """The space of the integer in `record[key]` of a Compass answer, if it is an id:
+        a record's `id` by its `url`, or without one by what holds it (an item of a
+        `topics` list is a classifier's topic as classify/, test/ and messages show
+        it; a record with a text is a message, as match/ shows it)."""
+        if key in COMPASS_ID_FIELDS:
+            return COMPASS_ID_FIELDS[key]
+        if key != "id":
+            return None
+        if isinstance(record.get("url"), str):
+            return self.url_space(record["url"])
+        if within == "topics":
+            return "classifier topic"
+        if "text" in record:
+            return "message"
+        return None
 
     def register(self, value: Any, kind: str) -> None:
         if not isinstance(value, str) or not value or value in self.placeholders:
@@ -1056,26 +1238,38 @@ class Normalizer:
                 self._pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, known))
                                            + r")(?![A-Za-z0-9])")
             value = self._pattern.sub(lambda m: self.placeholders[m.group(1)], value)
+        if "/compass/api/" in value:
+            value = COMPASS_PATH.sub(lambda m: self.compass_path(m.group(0)), value)
         value = METHOD_LIST.sub(sorted_methods, value)
         seconds = _iso_seconds(value)
         if seconds is not None and near_now(seconds):
             return "<time>"
         return value
 
-    def value(self, value: Any, key: str | None = None) -> Any:
-        """The normalized form of a decoded JSON value (`key`: the field holding it)."""
+    def value(self, value: Any, key: str | None = None, *, compass: bool = False,
+              within: str | None = None) -> Any:
+        """The normalized form of a decoded JSON value (`key`: the field holding it;
+        `compass`: an answer of Compass, whose integer ids are placeholders; `within`:
+        the field holding the list the value is an item of)."""
         if key in CLOCK_FIELDS and value is not None:
             return CLOCK_FIELDS[key]
         if isinstance(value, dict):
-            return {self.text(k): self.value(v, k) for k, v in value.items()}
+            return {self.text(k): self._field(k, v, value, compass, within) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.value(item) for item in value]
+            return [self.value(item, compass=compass, within=key) for item in value]
         if isinstance(value, str):
             return self.text(value)
         if (key in TIME_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool)
                 and near_now(value)):
             return "<time>"
         return value
+
+    def _field(self, key: str, item: Any, record: dict, compass: bool, within: str | None) -> Any:
+        if compass and isinstance(item, int) and not isinstance(item, bool):
+            space = self.id_space(key, record, within)
+            if space is not None:
+                return self.number(space, item)
+        return self.value(item, key, compass=compass)
 
 
 def canonical(value: Any) -> Any:
@@ -1123,12 +1317,18 @@ def _number(cell: str) -> Any:
 def decode_body(response: requests.Response) -> Any:
     """The body as data: JSON decoded, CSV as rows (numbers as floats), XLSX as each
     sheet's title and cell values read with openpyxl (never the zip's bytes, which
-    hold the time it was written), other text as text, nothing as None."""
+    hold the time it was written), other text as text, nothing as None. A body
+    that is not what its content-type says (a 500's plain text, say, or JSON that
+    does not parse) is its text: the answer's status and content-type are
+    recorded beside it."""
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     if not response.content:
         return None
     if content_type == "application/json":
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
     if content_type == "text/csv":
         return {"csv": [[_number(cell) for cell in row] for row in csv.reader(io.StringIO(response.text))]}
     if content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
@@ -1203,7 +1403,7 @@ class Runner:
         answer = {"status": response.status_code,
                   "headers": {name: self.normalizer.text(response.headers[name])
                               for name in RECORDED_HEADERS if name in response.headers},
-                  "body": self.normalizer.value(body)}
+                  "body": self.normalizer.value(body, compass=step.path.startswith(CA))}
         for pattern, replacement in step.mask:
             answer = _masked(answer, re.compile(pattern), replacement)
         if "allow" in answer["headers"]:
@@ -1232,6 +1432,8 @@ class Runner:
             return found != self.variables[poll.value]
         if poll.test == ">":
             return isinstance(found, (int, float)) and found > poll.value
+        if poll.test == "is":
+            return found == poll.value
         if poll.test == "none":
             return isinstance(found, list) and poll.value not in found
         raise ValueError(f"unknown poll test {poll.test!r}")
@@ -1385,8 +1587,12 @@ def differences(recorded: Any, replayed: Any, where: str = "") -> Iterator[tuple
         yield where, recorded, replayed
 
 
-def compare(recorded: list[dict], replayed: list[dict]) -> list[dict]:
-    """The entries whose request or answer differ, each with its differences."""
+def compare(recorded: list[dict], replayed: list[dict], changes: dict | None = None) -> list[dict]:
+    """The entries whose request or answer differ, each with its differences. An
+    entry named in `changes` (the changes file's content) is compared to the answer
+    there, not to the recorded one; one whose answer there is null is a difference
+    until the changes command records it."""
+    changes = changes or {}
     problems = []
     by_name = {entry["name"]: entry for entry in replayed}
     for entry in recorded:
@@ -1396,9 +1602,17 @@ def compare(recorded: list[dict], replayed: list[dict]) -> list[dict]:
                              "differences": [("", "<recorded>", "<not replayed>")]})
             continue
         found = list(differences(entry["request"], other["request"], "request"))
-        found += differences(entry["answer"], other["answer"], "answer")
+        change = changes.get(entry["name"])
+        if change is None:
+            found += differences(entry["answer"], other["answer"], "answer")
+        elif change.get("answer") is None:
+            found.append(("answer", f"<not recorded yet: run `{CHANGES_COMMAND}` on the changed code>",
+                          other["answer"]))
+        else:
+            found += differences(change["answer"], other["answer"], "answer")
         if found:
-            problems.append({"name": entry["name"], "request": entry["request"], "differences": found})
+            problems.append({"name": entry["name"], "request": entry["request"], "differences": found,
+                             "changed": change is not None})
     known = {entry["name"] for entry in recorded}
     for entry in replayed:
         if entry["name"] not in known:
@@ -1413,7 +1627,8 @@ def report(problems: list[dict], entries: int = 5, per_entry: int = 12) -> str:
     for problem in problems[:entries]:
         request = problem["request"]
         lines.append(f"\n* {problem['name']}: {request.get('method')} {request.get('path')}"
-                     + (f" query={request['query']}" if "query" in request else ""))
+                     + (f" query={request['query']}" if "query" in request else "")
+                     + (f" (changed on purpose: compared to {CHANGES_PATH.name})" if problem.get("changed") else ""))
         for where, was, now in problem["differences"][:per_entry]:
             lines.append(f"    {where or '(entry)'}:\n      recorded {_clip(was)}\n      replayed {_clip(now)}")
         if len(problem["differences"]) > per_entry:
@@ -1430,25 +1645,113 @@ def _clip(value: Any, width: int = 300) -> str:
 
 
 def replay(data_dir: Path, siddhartha_path: str | os.PathLike = SIDDHARTHA,
-           path: str | os.PathLike = CORPUS_PATH) -> tuple[list[dict], float]:
-    """Replay the sequence on a fresh server: the differences from the corpus and the seconds taken."""
+           path: str | os.PathLike = CORPUS_PATH,
+           changes_path: str | os.PathLike | None = CHANGES_PATH) -> tuple[list[dict], float]:
+    """Replay the sequence on a fresh server: the differences from the corpus (the
+    entries of the changes file compared to their answers there; every entry to the
+    corpus when `changes_path` is None) and the seconds taken."""
     recorded = load(path)
+    changes = load_changes(changes_path) if changes_path is not None else {}
     entries, seconds = run_sequence(Path(data_dir), siddhartha_path)
-    return compare(recorded["entries"], entries), seconds
+    return compare(recorded["entries"], entries, changes), seconds
+
+
+# ---- the deliberate changes ---------------------------------------------------------------
+
+def load_changes(path: str | os.PathLike = CHANGES_PATH) -> dict:
+    """The changes file: {entry name: {"reason": ..., "answer": normalized answer or null}}."""
+    path = Path(path)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def check_changes(changes: dict, steps: list[Step] | None = None) -> list[str]:
+    """What is wrong with the changes file: names that are no step of the sequence,
+    entries without a reason or without an "answer" (null until recorded)."""
+    names = {step.name for step in (sequence() if steps is None else steps)}
+    problems = []
+    for name, change in changes.items():
+        if name not in names:
+            problems.append(f"{name!r} is no step of the sequence")
+        if not isinstance(change, dict):
+            problems.append(f"{name!r}: not an object with a reason and an answer")
+            continue
+        if not isinstance(change.get("reason"), str) or not change["reason"].strip():
+            problems.append(f"{name!r} has no reason")
+        if "answer" not in change:
+            problems.append(f"{name!r} has no answer (null until `{CHANGES_COMMAND}` records it)")
+        if set(change) - {"reason", "answer"}:
+            problems.append(f"{name!r}: unknown fields {sorted(set(change) - {'reason', 'answer'})}")
+    return problems
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
+def write_changes(changes: dict, path: str | os.PathLike = CHANGES_PATH, steps: list[Step] | None = None) -> None:
+    """The changes file, its entries in the sequence's order (reason, then answer)."""
+    order = {step.name: i for i, step in enumerate(sequence() if steps is None else steps)}
+    ordered = {name: {"reason": changes[name]["reason"], "answer": _sorted_keys(changes[name].get("answer"))}
+               for name in sorted(changes, key=lambda name: order.get(name, len(order)))}
+    Path(path).write_text(json.dumps(ordered, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def record_changes(changes_path: str | os.PathLike = CHANGES_PATH, path: str | os.PathLike = CORPUS_PATH,
+                   siddhartha_path: str | os.PathLike = SIDDHARTHA) -> int:
+    """Replay the sequence on the current code and write, for each entry the changes
+    file lists, its new answer (the reasons stay). Entries it does not list that
+    answer otherwise than the corpus are printed as warnings: regressions, or
+    changes to list with their reason. 0 when there are none, else 1."""
+    changes = load_changes(changes_path)
+    wrong = check_changes(changes)
+    if wrong:
+        print(f"{changes_path}: " + "; ".join(wrong))
+        return 2
+    recorded = load(path)
+    with tempfile.TemporaryDirectory(prefix="wire-corpus-") as folder:
+        entries, seconds = run_sequence(Path(folder), siddhartha_path)
+    by_name = {entry["name"]: entry for entry in entries}
+    for name, change in changes.items():
+        change["answer"] = by_name[name]["answer"]
+    write_changes(changes, changes_path)
+    print(f"recorded the new answers of {len(changes)} changed entries in {seconds:.1f} s to {changes_path}")
+    before = {entry["name"]: entry["answer"] for entry in recorded["entries"]}
+    unchanged = [name for name in changes if name in before
+                 and not any(True for _ in differences(before[name], by_name[name]["answer"]))]
+    if unchanged:
+        print("listed as changed but answered as the corpus recorded: " + ", ".join(unchanged))
+    problems = compare(recorded["entries"], entries, changes)
+    if problems:
+        print("WARNING: unlisted differences (regressions, or changes to list in "
+              f"{Path(changes_path).name} with their reason):\n" + report(problems, entries=20))
+        return 1
+    print("every other answer equals the recorded one")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("record", "replay"))
+    parser.add_argument("command", choices=("record", "replay", "changes"))
     parser.add_argument("path", nargs="?", default=str(CORPUS_PATH))
+    parser.add_argument("--changes", default=str(CHANGES_PATH), help="the changes file")
+    parser.add_argument("--ignore-changes", action="store_true",
+                        help="replay: compare every entry to the corpus, the changed ones too")
     parser.add_argument("--siddhartha", default=os.environ.get("LUMIWORK_SIDDHARTHA", str(SIDDHARTHA)))
     args = parser.parse_args(argv)
     if args.command == "record":
         record(args.path, args.siddhartha)
         return 0
+    if args.command == "changes":
+        return record_changes(args.changes, args.path, args.siddhartha)
     with tempfile.TemporaryDirectory(prefix="wire-corpus-") as folder:
-        problems, seconds = replay(Path(folder), args.siddhartha, args.path)
-    print(report(problems) if problems else "every answer equals the recorded one")
+        problems, seconds = replay(Path(folder), args.siddhartha, args.path,
+                                   None if args.ignore_changes else args.changes)
+    print(report(problems) if problems else "every answer equals the recorded one"
+          + ("" if args.ignore_changes else f" (or, for those {Path(args.changes).name} lists, its answer)"))
     print(f"replayed in {seconds:.1f} s")
     return 1 if problems else 0
 
