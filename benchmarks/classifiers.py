@@ -1,11 +1,15 @@
 """Classifier quality on the held-out sets of tests/data/classify-* (fixed 2026-11-25,
 before tuning) and classification speed, on the Siddhartha model.
 
-    PYTHONPATH=. python benchmarks/classifiers.py [--background-dir DIR]
+    PYTHONPATH=. python benchmarks/classifiers.py [--background-dir DIR] [--json FILE]
+
+It prints what it measures; the same numbers go to benchmarks/out/ (see
+record.py) unless --json names a file.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,6 +19,9 @@ import numpy as np
 from lumiwork.datasets import siddhartha
 from lumiwork.engine import background, build_model
 from lumiwork.engine.classify import SentimentClassifier, TopicClassifier, VotingClassifier, prepare
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 CHAPTERS = ["Chapter 1: THE SON OF THE BRAHMAN", "Chapter 5: KAMALA", "Chapter 8: BY THE RIVER",
@@ -47,7 +54,9 @@ def timed(function, repeat=5):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--background-dir", default=None)
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args()
+    result: dict = {"machine": record.machine()}
     documents = [{**d, "_id": str(i)} for i, d in enumerate(siddhartha())]
     cache = Path(args.background_dir or tempfile.mkdtemp(prefix="lumiwork-bg-"))
     model = build_model(documents, background=background.load_or_build(cache))
@@ -60,12 +69,18 @@ def main():
     report = voting.test(model, texts, labels)
     per_voter = voting.voter_probabilities(model, texts)
     majority = max(labels.count(c) for c in CHAPTERS) / len(labels)
+    voters: dict[str, float] = {}
     print(f"voting: {len(train)} train / {len(test)} held out, trained in {train_seconds:.2f} s")
     print(f"  top-1 accuracy {report.top1_accuracy:.3f}, accuracy at threshold 0.4 {report.accuracy:.3f}; "
           f"chance: majority {majority:.3f}, uniform 0.250")
     for name, probabilities in per_voter.items():
         accuracy = np.mean(np.array(voting.topics)[probabilities.argmax(axis=1)] == np.array(labels))
         print(f"  voter {name}: {accuracy:.3f}")
+        voters[name] = round(float(accuracy), 3)
+    result["voting"] = {"train": len(train), "held_out": len(test), "train_seconds": round(train_seconds, 2),
+                        "top1_accuracy": round(float(report.top1_accuracy), 3),
+                        "accuracy_at_0.4": round(float(report.accuracy), 3), "majority_chance": round(majority, 3),
+                        "voters_top1": voters}
 
     topic_rows = rows("classify-topics.tsv")
     topics = [{"title": title, "info": info} for kind, title, info in topic_rows if kind == "topic"]
@@ -73,22 +88,30 @@ def main():
     topic_labels = [title for kind, title, _ in topic_rows if kind == "text"]
     start = time.perf_counter()
     topic_classifier = TopicClassifier.build(model, topics)
-    print(f"topic-based: calibrated in {time.perf_counter() - start:.2f} s: {topic_classifier.calibration}")
+    calibration_seconds = time.perf_counter() - start
+    print(f"topic-based: calibrated in {calibration_seconds:.2f} s: {topic_classifier.calibration}")
     report = topic_classifier.test(model, topic_texts, topic_labels)
     print(f"  {len(topic_texts)} sentences without operand words: top-1 {report.top1_accuracy:.3f}, "
           f"accuracy at threshold 0.4 {report.accuracy:.3f}, chance 0.250")
     misses = [m for m in report.messages if m["label"] not in m["predicted"]]
     for message in misses:
         print(f"    miss: {message['text']!r} -> {message['predicted']} ({message['topics'][0]})")
+    result["topic_based"] = {"sentences": len(topic_texts), "top1_accuracy": round(float(report.top1_accuracy), 3),
+                             "accuracy_at_0.4": round(float(report.accuracy), 3),
+                             "calibration_seconds": round(calibration_seconds, 2),
+                             "misses": [m["text"] for m in misses]}
 
     sentiment_labels, sentiment_texts = zip(*rows("classify-sentiment.tsv"))
     plain = SentimentClassifier.build(model, "sentiment_combined")
     expanded = SentimentClassifier.build(model, "sentiment_combined", domain_expansion=True)
     print(f"sentiment: {len(sentiment_texts)} sentences; expansion found {len(expanded.domain_terms)} "
           f"domain terms, {len(expanded.term_conflicts)} conflicts")
+    result["sentiment"] = {"sentences": len(sentiment_texts), "domain_terms": len(expanded.domain_terms),
+                           "conflicts": len(expanded.term_conflicts)}
     for name, classifier in (("lexicon", plain), ("lexicon + domain expansion", expanded)):
         report = classifier.test(model, list(sentiment_texts), list(sentiment_labels))
         print(f"  combined, {name}: accuracy {report.accuracy:.3f} (majority chance 0.375)")
+        result["sentiment"][f"accuracy, {name}"] = round(float(report.accuracy), 3)
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
         analyzer = SentimentIntensityAnalyzer()
@@ -97,6 +120,7 @@ def main():
                          for c in (analyzer.polarity_scores(t)["compound"] for t in sentiment_texts)]
             accuracy = np.mean(np.array(predicted) == np.array(sentiment_labels))
             print(f"  reference: full VADER analyzer at +-{cut}: {accuracy:.3f}")
+            result["sentiment"][f"accuracy, full VADER analyzer at +-{cut}"] = round(float(accuracy), 3)
     except ImportError:
         pass
 
@@ -113,9 +137,13 @@ def main():
     prepared = prepare(model, batch)
     print(f"speed: one message, 3 classifiers: {one * 1000:.2f} ms; 1,000 messages: {thousand:.3f} s = "
           f"{1000 / thousand:,.0f} messages/s (prepare alone {prepare_seconds:.3f} s)")
+    result["speed"] = {"one_message_ms": round(one * 1000, 2), "thousand_messages_s": round(thousand, 3),
+                       "messages_per_s": round(1000 / thousand), "prepare_1000_s": round(prepare_seconds, 3)}
     for classifier in three:
         seconds = timed(lambda c=classifier: c.classify(model, prepared), repeat=3)
         print(f"  {type(classifier).__name__}: {seconds * 1000:.1f} ms per 1,000 prepared messages")
+        result["speed"][f"{type(classifier).__name__}_ms_per_1000_prepared"] = round(seconds * 1000, 1)
+    record.write(result, args.json, "classifiers")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 - stats/ over --stats-messages messages: p50 (target: under 50 ms).
 
     .venv/bin/python benchmarks/compass.py [--text PATH] [--stats-messages 100000] [--json FILE]
+
+The raw numbers go to benchmarks/out/ (see record.py) unless --json names a file.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from stall import Server  # noqa: E402  (the same subprocess server)
 
 from lumiwork.compass import CompassClient  # noqa: E402
@@ -46,7 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--text", help="Siddhartha text (default: $LUMIWORK_SIDDHARTHA etc.)")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--stats-messages", type=int, default=100_000)
-    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args(argv)
     docs = siddhartha(args.text)
     with tempfile.TemporaryDirectory() as workdir:
@@ -98,11 +101,10 @@ def main(argv=None) -> int:
                                   30))
         finally:
             server.stop()
-    result = {"classify_one_message_3_classifiers": classify, "messages_per_second_batches_of_1000": rate,
-              "stats": {**stats, "messages": args.stats_messages}}
+    result = {"machine": record.machine(), "classify_one_message_3_classifiers": classify,
+              "messages_per_second_batches_of_1000": rate, "stats": {**stats, "messages": args.stats_messages}}
     print(json.dumps(result, indent=2))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    record.write(result, args.json, "compass")
     return 0
 
 

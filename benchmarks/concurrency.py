@@ -1,6 +1,6 @@
 """Search latency under 20 concurrent clients, idle and while the project recalculates.
 
-    python benchmarks/concurrency.py [--docs 100000] [--clients 20] [--seconds 20] [--json out.json]
+    python benchmarks/concurrency.py [--docs 100000] [--clients 20] [--seconds 20] [--json FILE]
 
 Starts `lumiwork serve` in a subprocess (benchmarks/run.py's ServerProcess), uploads
 --docs documents made by run.py's make_corpus, adds the cookbook's four topics and
@@ -22,6 +22,7 @@ the machine the load generator took is visible.
 For each phase: requests, errors, throughput, and latency p50 / p95 / p99 / max,
 overall and per endpoint. With closed-loop clients, latency is about
 clients / throughput: it falls only as the server's cost per request falls.
+The raw numbers go to benchmarks/out/ (see record.py) unless --json names a file.
 """
 from __future__ import annotations
 
@@ -29,8 +30,6 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
-import platform
 import sys
 import tempfile
 import threading
@@ -41,6 +40,7 @@ from urllib.parse import urlencode
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from run import QUERIES, ServerProcess, make_corpus, upload_project  # noqa: E402
 
 ENDPOINTS = ("terms/search", "docs/search", "topics/stats")
@@ -207,12 +207,11 @@ def main(argv=None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="client processes (default %(default)s)")
     parser.add_argument("--seconds", type=float, default=20, help="length of the idle phase")
     parser.add_argument("--text", help="Siddhartha text (default: $LUMIWORK_SIDDHARTHA etc.)")
-    parser.add_argument("--json", help="also write the numbers here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args(argv)
 
     corpus = make_corpus(args.docs, args.text)
-    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                 "platform": platform.platform()}}
+    results: dict = {"machine": record.machine()}
     with tempfile.TemporaryDirectory(prefix="lumiwork-concurrency-") as workdir:
         server = ServerProcess(Path(workdir))
         try:
@@ -251,8 +250,7 @@ def main(argv=None) -> int:
                                 "job_under_load_success": bool(job.get("success"))}
         finally:
             server.stop()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    record.write(results, args.json, "concurrency")
     print(markdown(results))
     return 0
 

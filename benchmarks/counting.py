@@ -1,6 +1,6 @@
 """Counting-stage throughput: in process against a dask LocalCluster.
 
-    python benchmarks/counting.py --sizes 100000 1000000 [--modes process dask] [--json out.json]
+    python benchmarks/counting.py --sizes 100000 1000000 [--modes process dask] [--json FILE]
 
 "Counting" is the build's tokenize -> terms -> association stages (words, phrases,
 vocabulary, document-term rows, windowed co-occurrence and its PPMI), the part
@@ -14,7 +14,8 @@ LocalCluster of `--workers` single-threaded worker processes; the cluster's
 start-up and a bare scatter of the texts (the serialisation a run pays to ship
 them) are timed separately, and the workers' peak memory is read from each.
 Both modes print a fingerprint of the counts; equal fingerprints mean
-bit-identical vocabulary, counts and matrices.
+bit-identical vocabulary, counts and matrices. The raw numbers go to
+benchmarks/out/ (see record.py) unless --json names a file.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk-docs", type=int, default=None)
     parser.add_argument("--text", default=os.environ.get("LUMIWORK_SIDDHARTHA"))
-    parser.add_argument("--json")
+    parser.add_argument("--json", help=record.JSON_HELP)
     parser.add_argument("--one", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.chunk_docs is None:
@@ -147,10 +148,8 @@ def main(argv=None) -> int:
     for r in results:
         prints.setdefault(r["documents"], set()).add(r["fingerprint"])
     identical = {n: len(found) == 1 for n, found in prints.items()}
-    if args.json:
-        Path(args.json).write_text(json.dumps({
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-            "results": results, "identical_across_modes": identical}, indent=2))
+    record.write({"machine": record.machine(), "results": results, "identical_across_modes": identical},
+                 args.json, "counting")
     print(markdown(results))
     print("\nidentical counts across modes: " + ", ".join(f"{n:,}: {same}" for n, same in identical.items()))
     return 0 if all(identical.values()) else 1

@@ -10,12 +10,14 @@ background knowledge: the numbers of benchmarks/RESULTS.md.
   own chapter first;
 - thoughtful: the cookbook's text against chapters 1 and 12 (and 8);
 - build time and peak memory of the whole process.
+
+The raw numbers go to benchmarks/out/ (see record.py) unless --json names a file.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +28,9 @@ from lumiwork.datasets import siddhartha
 from lumiwork.engine import background as background_space
 from lumiwork.engine import build_model
 from lumiwork.engine.evaluation import hits_at, mean_reciprocal_rank, read_pairs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RIVER = {"flowed", "rainy", "transported", "ferried across", "stream", "middle", "laughed",
@@ -70,7 +75,7 @@ def measure(docs, background, label: str) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--text", default=str(REPO.parent / "shared" / "data" / "siddhartha.txt"))
-    parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args(argv)
     docs = [{**d, "_id": str(i)} for i, d in enumerate(siddhartha(args.text))]
     rows = [measure(docs, None, "project text only")]
@@ -82,14 +87,13 @@ def main(argv=None) -> int:
         background = background_space.load_or_build(Path(cache))
         cached = time.perf_counter() - start
     rows.append(measure(docs, background, "blended with background"))
-    result = {"rows": rows, "background_first_build_seconds": round(first, 2),
+    result = {"machine": record.machine(), "rows": rows, "background_first_build_seconds": round(first, 2),
               "background_cached_load_seconds": round(cached, 3),
               "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     for row in rows:
         print(row)
-    print({k: v for k, v in result.items() if k != "rows"})
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    print({k: v for k, v in result.items() if k not in ("rows", "machine")})
+    record.write(result, args.json, "quality")
     return 0
 
 

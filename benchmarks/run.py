@@ -1,18 +1,17 @@
 """Build and query speed of lumiwork at several corpus sizes, beside scikit-learn.
 
-    python benchmarks/run.py --sizes 1000 10000 100000 [--json out.json]
+    python benchmarks/run.py --sizes 1000 10000 100000 [--json FILE]
 
 For each size N it makes a corpus of N sentence-length documents from the
 Siddhartha text (halves of two sentences of one chapter spliced together, seeded),
 starts `lumiwork serve` in a subprocess, uploads, recalculates and queries it
 over HTTP, and fits the scikit-learn LSA pipeline on the same documents.
+The raw numbers go to benchmarks/out/ (see record.py) unless --json names a file.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import record
 import requests
 
 from lumiwork import vectors
@@ -285,10 +285,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--pack64-sizes", type=int, nargs="*", default=[10000, 100000])
     parser.add_argument("--text", help="Siddhartha text (default: $LUMIWORK_SIDDHARTHA etc.)")
-    parser.add_argument("--json", help="also write the raw numbers here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args(argv)
-    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                           "platform": platform.platform()}, "sizes": {}, "pack64": {}}
+    results = {"machine": record.machine(), "sizes": {}, "pack64": {}}
     for n in args.sizes:
         corpus = make_corpus(n, args.text)
         with tempfile.TemporaryDirectory(prefix="lumiwork-bench-") as workdir:
@@ -299,8 +298,7 @@ def main(argv=None) -> int:
         print(f"N={n:,} done", file=sys.stderr, flush=True)
     for n in args.pack64_sizes:
         results["pack64"][n] = bench_pack64(n)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    record.write(results, args.json, "run")
     print(markdown(results))
     return 0
 

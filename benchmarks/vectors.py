@@ -1,7 +1,7 @@
 """Every document vector of a project into a numpy matrix: lumiwork against the
 official client, plus bulk pack64 decoding against `pack64.unpack64` in a loop.
 
-    python benchmarks/vectors.py [--docs 100000] [--runs 3] [--json out.json]
+    python benchmarks/vectors.py [--docs 100000] [--runs 3] [--json FILE]
 
 Starts `lumiwork serve` in a subprocess on a free 127.0.0.1 port (its own HOME
 and data folder), uploads N documents made from the Siddhartha text (as
@@ -17,14 +17,14 @@ Both must give the same ids and bit-identical matrices. Each path runs `--runs`
 times, alternating; the table shows the fastest and the median run of each and
 both ratios (the JSON has every run).
 `--data-dir` keeps the server's data between invocations (the project is then
-built once and reused).
+built once and reused). The raw numbers go to benchmarks/out/ (see record.py)
+unless --json names a file.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import record  # noqa: E402
 
 from benchmarks.run import ServerProcess, make_corpus  # noqa: E402
 from lumiwork import frames, vectors  # noqa: E402
@@ -148,10 +150,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each path (fastest and median shown)")
     parser.add_argument("--text", help="Siddhartha text (default: $LUMIWORK_SIDDHARTHA etc.)")
     parser.add_argument("--data-dir", help="keep the server's data here between runs (default: a temporary folder)")
-    parser.add_argument("--json", help="also write the raw numbers here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     args = parser.parse_args(argv)
-    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                 "platform": platform.platform(), "load_average": os.getloadavg()},
+    results: dict = {"machine": record.machine(load_average=os.getloadavg()),
                      "end_to_end": [], "decode": []}
     if args.docs:
         with tempfile.TemporaryDirectory(prefix="lumiwork-vectors-") as scratch:
@@ -166,8 +167,7 @@ def main(argv=None) -> int:
     for n in args.decode_sizes:
         results["decode"].append(bench_decode(n, args.runs))
     results["machine"]["load_average_after"] = os.getloadavg()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    record.write(results, args.json, "vectors")
     print(markdown(results))
     ok = all(r["identical"] for r in results["end_to_end"]) and all(
         r["identical"] and r["pack_identical"] for r in results["decode"])

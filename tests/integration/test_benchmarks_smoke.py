@@ -69,3 +69,25 @@ def test_counting_benchmark_finds_the_same_counts_in_process_and_on_dask(tmp_pat
     assert set(modes) == {"process", "dask"}
     assert modes["process"]["fingerprint"] == modes["dask"]["fingerprint"]
     assert "| 3,000 |" in result.stdout
+
+
+def test_stall_benchmark_probes_pings_and_authenticated_reads(tmp_path, siddhartha_path):
+    output = tmp_path / "stall.json"
+    result = run_benchmark("stall.py", "--docs", "5", "--doc-kb", "1", "--vector-kb", "20", "--vector-items", "2",
+                           "--small-docs", "30", "--reads-docs", "300", "--reads-batch", "100",
+                           "--idle-seconds", "0.5", "--interval", "0.02", "--max-seconds", "300",
+                           "--workdir", str(tmp_path / "server"), "--json", str(output),
+                           "--text", str(siddhartha_path))
+    numbers = json.loads(output.read_text())
+    phases = [(row["probe"], row["phase"].split()[0], row["heavy_status"]) for row in numbers["phases"]]
+    assert phases == [("GET ping/", "idle", None), ("GET ping/", "upload", 200), ("GET ping/", "docs/vectors", 200),
+                      ("GET projects/", "idle", None), ("GET projects/", "upload", 200),
+                      ("GET projects/", "recalculate", "success")]
+    for row in numbers["phases"]:
+        assert row["failed"] == 0
+        if row["count"]:  # a small upload may end before the first probe
+            assert row["max_ms"] >= row["p99_ms"] >= row["p95_ms"] >= row["p50_ms"] > 0
+    assert all(numbers["phases"][i]["count"] > 0 for i in (0, 3, 5))  # idle, idle, recalculation
+    assert numbers["phases"][4]["batches"] == 3 and numbers["phases"][5]["job_seconds"] > 0
+    assert set(numbers["reads_target"]) == {"p99_ms_under", "worst_p99_ms", "met"}
+    assert "GET projects/ p99 under 50 ms" in result.stdout
