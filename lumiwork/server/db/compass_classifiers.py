@@ -9,11 +9,14 @@ from .database import Database
 
 
 def next_topic_id(tx) -> int:
-    """The next topic id, after every classifier topic's and project topic's:
-    Compass's documents address both at p/topics/<id>/, so an id must name one
-    topic. Called inside the writing transaction, which no other write interleaves."""
-    row = tx.execute("SELECT MAX(id) FROM (SELECT MAX(id) AS id FROM compass_topics "
-                     "UNION ALL SELECT MAX(id) FROM compass_classifier_topics)").fetchone()
+    """The next topic id, after every id either kind of topic has ever had:
+    Compass's documents address classifier topics and project topics alike at
+    p/topics/<id>/, so an id names one topic, and a deleted one's id is never
+    given again (both tables are AUTOINCREMENT: sqlite_sequence keeps their
+    highest). Called inside the writing transaction, which no other write interleaves."""
+    row = tx.execute("SELECT MAX(id) FROM (SELECT seq AS id FROM sqlite_sequence WHERE name IN "
+                     "('compass_topics', 'compass_classifier_topics') UNION ALL SELECT MAX(id) FROM "
+                     "compass_topics UNION ALL SELECT MAX(id) FROM compass_classifier_topics)").fetchone()
     return int(row[0] or 0) + 1
 
 
