@@ -16,9 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..client.errors import LuminosoError
 from ..settings import Settings
 from ..wire.names import DEFAULT_PORT, local_url
 from ..wire.tokens import token_file_path
+from .datasets import DatasetError
 
 # Shipped inside the package (package data), so a wheel install has them too.
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -83,7 +85,10 @@ def run_lab(no_browser: bool = False, lab_port: int | None = None,
     try:
         account = lumiwork.connect(url=url, token=settings.token)
         print("Preparing the Siddhartha demo project...", flush=True)
-        build_demo_project(account, text_path=settings.siddhartha, progress=True)
+        try:
+            build_demo_project(account, text_path=settings.siddhartha, progress=True)
+        except (DatasetError, LuminosoError) as exc:  # JupyterLab opens all the same
+            print(f"lumiwork: the demo project was not built: {exc}", flush=True)
         root = account.root_url + "/"
         environment = settings.replace(LUMIWORK_URL=root).environment()
         print(f"API server: {root}  notebooks: {folder}", flush=True)

@@ -82,9 +82,13 @@ def test_two_servers_on_new_folders_share_a_new_background_cache(tmp_path):
                                                       {"text": "The ferryman rows across the water."}],
                           headers=headers, timeout=30).raise_for_status()
             job = requests.post(root + path + "docs/recalculate/", headers=headers, timeout=30).json()["result"]
-            assert wait(lambda: requests.get(f"{root}{path}jobs/id/{job}/", headers=headers,
-                                             timeout=30).json()["result"]["stop_time"])
-            done = requests.get(f"{root}{path}jobs/id/{job}/", headers=headers, timeout=30).json()["result"]
+            job_url = f"{root}{path}jobs/id/{job}/"
+
+            def finished(url=job_url, headers=headers):
+                return requests.get(url, headers=headers, timeout=30).json()["result"]["stop_time"]
+
+            assert wait(finished)
+            done = requests.get(job_url, headers=headers, timeout=30).json()["result"]
             assert done["success"] and "background knowledge in use" in done["message"], done
     finally:
         outputs = [stop(process) for process in servers]
