@@ -20,7 +20,8 @@ from . import counting as counting_lib
 from . import space
 from . import terms as termlib
 from .background import Background
-from .blend import Blend, blend
+from .blend import Blend, blend, term_background
+from .calibration import NOISE_FLOOR, noise_floor
 from .text import LANGUAGE, Token, check_language, lemma_spans, lemmatize, stopwords, tokenize, untag
 
 # Stage names, in build order; benchmarks and progress bars report these.
@@ -60,6 +61,11 @@ class Model:
     # lemmas, for the server to prime its lemma cache (see text.remember_lemmas).
     word_forms: list[str] = field(default_factory=list, repr=False)
     word_lemmas: list[str] = field(default_factory=list, repr=False)
+    # The correlation unrelated terms reach only one time in a hundred in this
+    # model's space (see `above_noise` and calibration.py), and the same in the
+    # background space over the project's terms (0.0 without a background).
+    noise_floor: float = NOISE_FLOOR
+    background_noise_floor: float = 0.0
 
     def __post_init__(self) -> None:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
@@ -101,6 +107,18 @@ class Model:
     @property
     def dimensions(self) -> int:
         return self.term_vectors.shape[1]
+
+    def above_noise(self, correlation: float) -> bool:
+        """Whether a correlation in this model's space (term-term, query-term)
+        is above the noise floor: `noise_floor`, the 99th percentile of the
+        correlations of 20,000 random pairs of distinct single-word terms of
+        this model, each drawn with probability proportional to its count
+        (fixed seed), measured when the model was built (calibration.py has
+        the definition and the reasons). On the Siddhartha demo it is
+        0.36 with GloVe + WordNet, 0.33 with GloVe alone and 0.28
+        without a background. Compass classifiers can use it as the least
+        correlation that means a match."""
+        return bool(correlation > self.noise_floor)
 
     def memo(self, key, compute, capacity: int = 64, keep: bool = False):
         """`compute()` once per key for this model (a model never changes once
@@ -255,6 +273,7 @@ class Model:
                 word_forms=_joined(self.word_forms), word_lemmas=_joined(self.word_lemmas),
                 timing_names=np.array(list(self.timings), dtype=str),
                 timing_values=np.array(list(self.timings.values()), dtype=np.float64),
+                noise_floor=np.array(self.noise_floor), background_noise_floor=np.array(self.background_noise_floor),
             )
             handle.flush()
             os.fsync(handle.fileno())
@@ -294,6 +313,9 @@ class Model:
                 language=str(data["language"]) if "language" in data else LANGUAGE,
                 word_forms=_split(data["word_forms"]) if "word_forms" in data else [],
                 word_lemmas=_split(data["word_lemmas"]) if "word_lemmas" in data else [],
+                noise_floor=float(data["noise_floor"]) if "noise_floor" in data else NOISE_FLOOR,
+                background_noise_floor=(float(data["background_noise_floor"])
+                                        if "background_noise_floor" in data else 0.0),
             )
 
 
@@ -336,7 +358,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         raise BuildError("the project has no documents to build from")
     stage("tokenize")
     check_language(language)
-    if language != "en":  # the background space knows English only
+    if background is not None and background.language != language:  # another language's knowledge
         background = None
     # tokenize -> terms -> association, chunk by chunk (counting.py), in this
     # process or on a dask cluster (dask_counting.py); both give the same counts.
@@ -355,13 +377,15 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     general = np.array([termlib.general_frequency(lemmas, frequencies) for lemmas in counted.lemma_tuples])
     blended: Blend | None = None
     from_background = np.zeros(n_terms, dtype=bool)
+    backgrounds: tuple[np.ndarray, np.ndarray] | None = None
     if background is None:
         term_vectors = space.term_vectors(association, dimensions, seed=seed)
     else:
         project_vectors = space.term_vectors(association, dimensions - background.dimensions, seed=seed)
+        backgrounds = term_background(background, counted.lemma_tuples, stopwords(language), frequencies)
         term_vectors, blended, from_background = blend(
             project_vectors, counts, counts / max(counted.total_words, 1), general,
-            counted.lemma_tuples, background, stopwords(language))
+            counted.lemma_tuples, background, stopwords(language), term_backgrounds=backgrounds)
 
     stage("documents")
     doc_term = counted.doc_terms
@@ -376,6 +400,10 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
     subset_names, membership = _subset_membership(documents)
     subset_counts = np.asarray(membership.sum(axis=0)).ravel().astype(np.int64)
     subset_means = (subset_sums(membership, doc_vectors) / np.maximum(subset_counts, 1)[:, None]).astype(np.float32)
+    single = np.array([len(lemmas) == 1 for lemmas in counted.lemma_tuples])
+    floor = noise_floor(term_vectors, np.flatnonzero(single), counts[single])
+    background_floor = (noise_floor(backgrounds[0], np.flatnonzero(single & backgrounds[1]))
+                        if backgrounds is not None else 0.0)
     timings["statistics"] = time.perf_counter() - clock
 
     return Model(
@@ -392,6 +420,7 @@ def build_model(documents: Sequence[dict], progress: Callable[[str], None] | Non
         word_forms=counted.surfaces[:REMEMBERED_WORDS],
         # In process these are the lemma cache's own answers from tokenizing.
         word_lemmas=[lemmatize(word, language) for word in counted.surfaces[:REMEMBERED_WORDS]],
+        noise_floor=floor, background_noise_floor=background_floor,
     )
 
 

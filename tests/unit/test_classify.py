@@ -174,7 +174,10 @@ def test_topic_scores_follow_fuzzy_logic(model):
     np.testing.assert_allclose(scores[:, 2], np.minimum(scores[:, 0], scores[:, 1]))
     np.testing.assert_allclose(scores[:, 3], np.maximum(scores[:, 0], scores[:, 1]))
     np.testing.assert_allclose(scores[:, 4], 1 - scores[:, 0])
-    assert scores[0, 0] == pytest.approx(1.0, abs=0.25)
+    # river against a boat on a stream: 0.46 since frequent terms lean on the project's own
+    # co-occurrences and rare ones on general knowledge (blend.SHARE_POWER; 0.80 before), above
+    # the 0.4 default threshold and twice the score of an unrelated message
+    assert scores[0, 0] >= 0.4 and scores[0, 0] > 2 * scores[1, 0]
 
 
 def test_unrelated_messages_are_unclassified(model):
