@@ -20,6 +20,7 @@ from .client import (
     UnknownQueryError,
     find_project,
 )
+from .client.connections import last_connection, remember_connection
 from .settings import Settings
 from .wire.names import DEFAULT_PORT, local_url
 
@@ -67,7 +68,7 @@ def connect(project: str | None = None, url: str | None = None,
     client = LuminosoClient.connect(url, token=token)
     account = client.change_path(f"/projects/{client.default_account()}/")
     if project is None:
-        _connections.append({"url": account.root_url + "/", "account": account.url, "project": None})
+        remember_connection(account.root_url + "/", account=account.url)
         return account
     found = find_project(account, project)
     if found is None:
@@ -77,8 +78,7 @@ def connect(project: str | None = None, url: str | None = None,
             f"no project named {project!r} at {account.url} (there: {shown or 'none'}): create it "
             "with `lumiwork upload`, or run `lumiwork demo` (or `lumiwork lab`) for the "
             "Siddhartha demo")})
-    _connections.append({"url": account.root_url + "/", "account": account.url,
-                         "project": found["name"], "project_id": found["project_id"]})
+    remember_connection(account.root_url + "/", found["name"], found["project_id"], account=account.url)
     return account.change_path(found["project_id"])
 
 
@@ -90,19 +90,6 @@ def setup_notebook() -> None:
 
     figures.use_notebook_renderer()
     tables.init_offline()
-
-
-_connections: list[dict] = []  # what connect() returned, for report headers
-
-
-def remember_connection(url: str, project: str | None = None, project_id: str | None = None) -> None:
-    """Record the server and project a notebook works on (reports show them in their header)."""
-    _connections.append({"url": url, "account": None, "project": project, "project_id": project_id})
-
-
-def last_connection() -> dict | None:
-    """The server and project of the latest connect() in this process, or None."""
-    return _connections[-1] if _connections else None
 
 
 __all__ = [

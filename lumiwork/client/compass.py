@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from ..settings import Settings
 from ..wire.names import COMPASS_ROOT, V4_ROOT, local_compass_url
 from ..wire.tokens import read_tokens
+from .connections import remember_connection
 from .errors import LuminosoAuthError, LuminosoClientError, LuminosoTimeoutError
 from .transport import DEFAULT_TIMEOUT, Transport, loads
 
@@ -116,8 +117,6 @@ class CompassClient:
             if old["name"] == name:
                 root.delete(f"projects/{old['id']}/")
         created = root.post("projects/", name=name, account=account or self.default_account(), language=language)
-        from .. import remember_connection
-
         remember_connection(self.root_url, name, created["id"])
         return self.project(created["id"])
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..wire.fields import describe_fields
+
 MAX_MESSAGE = 500  # characters of a server's message shown in str(error)
 
 
@@ -134,18 +136,6 @@ def error_details(body: Any) -> Any:
     if isinstance(body, list):
         return {"code": "INVALID_FIELDS", "message": describe_fields(body), "fields": body}
     return body
-
-
-def describe_fields(body: Any) -> str:
-    """One line from field errors: ``{"name": ["This field is required."]}``, or
-    a list of them (one per item of a bulk request)."""
-    if isinstance(body, dict):
-        return "; ".join(f"{name}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
-                         for name, messages in body.items())
-    if isinstance(body, list):
-        return "; ".join(f"item {i}: {describe_fields(item)}" for i, item in enumerate(body) if item) \
-            or "invalid items"
-    return str(body)[:MAX_MESSAGE]
 
 
 def parse_error_body(data: bytes) -> Any:

@@ -1,7 +1,7 @@
 """`lumiwork lab --no-browser` serves JupyterLab; headless Chromium opens a
 notebook, runs it, and finds a widget and a plotly chart on the page."""
 import pytest
-from browsers import JUPYTER_TOKEN, launch, running_lab
+from browsers import launch, run_all, running_lab
 
 
 @pytest.fixture
@@ -16,12 +16,7 @@ def test_lab_runs_a_notebook_with_widget_and_chart(lab):
     with playwright.sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/03-terms.ipynb?token={JUPYTER_TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        # the kernel has started once the status bar says so
-        page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
-        page.click("li.lm-MenuBar-item:has-text('Run')")
-        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        run_all(page, lab, "03-terms.ipynb")
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
         page.wait_for_selector(".jupyter-widgets input[type='text'], .widget-text input",
                                timeout=60_000)

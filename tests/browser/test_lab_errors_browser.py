@@ -3,7 +3,7 @@ word in a panel gives its message in place of the chart, and when the server
 stops, the panel shows the one-line error and its old chart is gone."""
 
 import pytest
-from browsers import JUPYTER_TOKEN, launch, running_lab
+from browsers import launch, run_all, running_lab
 from conftest import SIDDHARTHA
 
 from lumiwork.client import LuminosoClient
@@ -34,10 +34,7 @@ def test_unknown_word_and_stopped_server_in_a_panel(lab, own_server):
     with playwright.sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/03-terms.ipynb?token={JUPYTER_TOKEN}")
-        page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
-        page.click("li.lm-MenuBar-item:has-text('Run')")
-        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        run_all(page, lab, "03-terms.ipynb")
         panel = page.locator(".jp-Cell").last.locator(".jp-Cell-outputArea")
         query = panel.locator("input[type='text']").first
         query.wait_for(timeout=120_000)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import psutil
 import pytest
 import requests
-from browsers import JUPYTER_TOKEN, launch
+from browsers import JUPYTER_TOKEN, launch, run_all, wait_for_jupyter
 from conftest import REPO, free_port
 
 # The README's own words: "Beside this checkout, export LUMIWORK_SIDDHARTHA=../shared/data/siddhartha.txt"
@@ -49,17 +48,6 @@ class Lab:
         self.url = f"http://127.0.0.1:{self.port}"
         self.output: list[str] = []
 
-    def wait_until_up(self, seconds: float = 240) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/api/status?token={JUPYTER_TOKEN}", timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.5)
-            assert self.process.poll() is None, self.process.stdout.read()[-3000:]
-        pytest.fail("lumiwork lab did not open JupyterLab")
-
     def processes(self) -> list[psutil.Process]:
         """Everything `lumiwork lab` started: JupyterLab and its kernels (in sessions of their own)."""
         return psutil.Process(self.process.pid).children(recursive=True)
@@ -73,12 +61,7 @@ class Lab:
 
 def run_notebook(page, url: str, name: str) -> str:
     """Open a notebook, run every cell, wait until all have run; the page's text."""
-    # a workspace of its own, reset: JupyterLab reopens whatever the default one had open
-    page.goto(f"{url}/lab/workspaces/{name.split('.')[0]}/tree/{name}?reset&token={JUPYTER_TOKEN}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    run_all(page, url, name, workspace=name.split(".")[0])
     # every cell has run (its prompt shows a number), or one failed (the rest never will)
     from playwright.sync_api import TimeoutError as PageTimeout
 
@@ -102,7 +85,7 @@ def test_the_readme_command_runs_the_notebooks_and_stops_everything(tmp_path):
 
     lab = Lab(readme_environment(tmp_path / "home"))
     try:
-        lab.wait_until_up()
+        wait_for_jupyter(lab.url, lab.process, 240)
         with playwright.sync_playwright() as p:
             browser = launch(p)
             texts, errors = {}, {}
@@ -137,14 +120,11 @@ def test_without_the_text_and_without_network_the_notebook_says_what_to_do(tmp_p
                                      HTTPS_PROXY=nowhere, no_proxy="127.0.0.1,localhost")
     lab = Lab(environment)
     try:
-        lab.wait_until_up()
+        wait_for_jupyter(lab.url, lab.process, 240)
         with playwright.sync_playwright() as p:
             browser = launch(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{lab.url}/lab/workspaces/offline/tree/01-getting-started.ipynb?reset&token={JUPYTER_TOKEN}")
-            page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.click("li.lm-Menu-item:has-text('Run All Cells')")
+            run_all(page, lab.url, "01-getting-started.ipynb", workspace="offline")
             error = page.wait_for_selector("text=DatasetError", timeout=180_000)
             shown = error.evaluate("node => node.closest('.jp-OutputArea-output').innerText")
             text = page.inner_text(".jp-Notebook")

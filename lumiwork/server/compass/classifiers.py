@@ -17,6 +17,7 @@ from ..core.params import FieldErrors, boolean_field, json_field, text_field
 from ..core.pipeline import Call, endpoint
 from .dialect import absolute, bulk_items, detail, not_found, page, path_id
 from .projects import get_project
+from .work import SpaceNotReady
 
 VOTING, TOPIC_BASED = "voting", "topic_based"
 SENTIMENT_TYPES = ("sentiment_combined", "sentiment_split", "sentiment_custom", "sentiment_wordlist")
@@ -379,6 +380,8 @@ def match_topic(call: Call) -> dict:
         return call.server.compass.match_topic(project["project_id"], expression, int(limit), float(threshold))
     except BuildError as exc:
         raise detail(400, str(exc)) from None
+    except SpaceNotReady as exc:
+        raise detail(409, str(exc)) from None
 
 
 C = "/projects/{project_id}/p/classifiers/"

@@ -41,7 +41,6 @@ from ..builds.parent import BuildFailed
 from ..builds.queue import BuildQueue
 from ..db import Store
 from ..models.cache import ModelCache
-from .dialect import detail
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +101,10 @@ class LruCache(Generic[Key, Value]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class SpaceNotReady(Exception):
+    """A request needs the project's semantic space, which is not built (yet)."""
 
 
 class CompassWork:
@@ -195,16 +198,16 @@ class CompassWork:
 
     def require_space(self, project_id: str) -> tuple[str, Model]:
         """The project's space for a request; if it has none yet, one is queued
-        and the request is answered 409 (try again shortly)."""
+        and SpaceNotReady says so (the request is answered 409: try again shortly)."""
         current = self.current_space(project_id)
         if current is not None:
             return current
         if not self.space_texts(project_id):
-            raise detail(409, "The project has no semantic space yet, and no documents or messages to "
-                              "build one from: add documents (POST p/documents/) or messages.")
+            raise SpaceNotReady("The project has no semantic space yet, and no documents or messages to "
+                                "build one from: add documents (POST p/documents/) or messages.")
         self.submit_space(project_id)
-        raise detail(409, "The project's semantic space is being built from its documents and messages; "
-                          "try again in a few seconds.")
+        raise SpaceNotReady("The project's semantic space is being built from its documents and messages; "
+                            "try again in a few seconds.")
 
     # ---- classifier builds --------------------------------------------------------------------
     def submit_build(self, project_id: str, classifier_id: int) -> None:

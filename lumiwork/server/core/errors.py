@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...wire.fields import describe_fields
+
 
 class ApiError(Exception):
     """An error answer: HTTP status, machine-readable code, human message."""
@@ -43,14 +45,3 @@ def field_errors(errors: dict | list, status: int = 400) -> ApiError:
     """Field errors ({"name": ["This field is required."]}, or one such dict per
     item of a bulk request) as one error."""
     return ApiError(status, "INVALID_FIELDS", describe_fields(errors), fields=errors)
-
-
-def describe_fields(errors: Any) -> str:
-    """One line from field errors."""
-    if isinstance(errors, dict):
-        return "; ".join(f"{name}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
-                         for name, messages in errors.items())
-    if isinstance(errors, list):
-        return "; ".join(f"item {i}: {describe_fields(item)}" for i, item in enumerate(errors) if item) \
-            or "invalid items"
-    return str(errors)
