@@ -87,9 +87,13 @@ class UnknownQueryError(LuminosoError, ValueError):
     """A query none of whose words the project (or general knowledge) knows, so
     its answer would be all zeros. `words` lists what was asked for."""
 
-    def __init__(self, words: list[str], what: str = "the query"):
+    def __init__(self, words: list[str], what: str = "the query", reason: str | None = None):
+        """`reason`: the server's own sentence for why nothing is known (its
+        answer's evidence message: "'the' is a stopword ...")."""
         self.words = list(words)
-        if not any(w.strip() for w in self.words):
+        if reason:
+            description = reason
+        elif not any(w.strip() for w in self.words):
             description = f"{what} is empty: type a word or a phrase"
         else:
             words = [w for w in self.words if w.strip()]

@@ -94,23 +94,32 @@ def cmd_lab(args) -> int:
 
 
 def cmd_background(args) -> int:
-    """Build (or load) the background space and show what it is and what it knows."""
+    """Build (or load) a language's background space and show what it is, what
+    more could be installed, and what it knows."""
     from ..engine import background as background_space
+    from ..engine.text import check_language, lemmatize
 
     settings = Settings.from_environment()
+    language = check_language(args.language)
     folder = settings.background_cache(Path(args.data_dir) if args.data_dir else settings.data_dir)
-    path = background_space.cache_path(folder, background_space.input_key(settings.wordnet_dir))
+    path = background_space.cache_path(folder, background_space.input_key(language, wordnet_dir=settings.wordnet_dir))
     cached = path.is_file()
     space = background_space.load_or_build(folder, progress=lambda stage: print(f"  {stage}...", flush=True),
-                                           wordnet_dir=settings.wordnet_dir)
-    print(f"{space.info['method']}: {len(space.words):,} words x {space.dimensions} dimensions, "
-          f"{space.info['links']:,} WordNet links; {'loaded from' if cached else 'built into'} {path}")
-    for name, licence in space.info["sources"].items():
-        print(f"  {name}: {licence}")
+                                           language=language, wordnet_dir=settings.wordnet_dir)
+    described = space.describe()
+    links = space.info.get("links")
+    print(f"{described['method']}: {described['words']:,} words x {space.dimensions} dimensions"
+          + (f", {links:,} links" if links else "")
+          + f"; {'loaded from' if cached else 'built into'} {path}")
+    for source in described["sources"]:
+        print(f"  {source['name']}: {source['licence']}")
+    for name, how in described["missing"].items():
+        print(f"  more with {name}: {how}")
     for word in args.words:
-        neighbours = space.neighbours(word.lower(), args.limit)
+        lemma = lemmatize(word, language)  # as a project's text would have it ("Fluss" -> "fluß")
+        neighbours = space.neighbours(lemma, args.limit)
         shown = ", ".join(f"{w} {s:.2f}" for w, s in neighbours) or "(not in the background vocabulary)"
-        print(f"{word}: {shown}")
+        print(f"{word}{'' if lemma == word else f' ({lemma})'}: {shown}")
     return 0
 
 
@@ -171,9 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     background = commands.add_parser(
         "background", help="build (once) and inspect the general-knowledge space",
-        description="Builds GloVe 6B 50d retrofitted to WordNet 3.0 into the data folder's cache "
-                    "(or loads it), says what it is made of, and lists each WORD's nearest words.")
+        description="Builds a language's general knowledge (English: GloVe 6B 50d, retrofitted to WordNet "
+                    "and the LibreOffice thesaurus when installed) into the data folder's cache (or loads it), "
+                    "says what it is made of and what more could be installed, and lists each WORD's "
+                    "nearest words.")
     background.add_argument("words", nargs="*", metavar="WORD", help="words whose neighbours to show")
+    background.add_argument("--language", default="en",
+                            help="the projects' language: en, de, es, fr, it, nl or pt (default %(default)s)")
     background.add_argument("--limit", type=int, default=10, help="neighbours per word (default %(default)s)")
     background.add_argument("--data-dir", help="the server's data folder (default: as `serve`)")
     background.set_defaults(run=cmd_background)
@@ -192,10 +205,12 @@ def main(argv=None) -> int:
     except Exception as exc:  # a CLI reports problems in one line, not a traceback
         from ..client import LuminosoError
         from ..engine.background import BackgroundUnavailable
+        from ..engine.text import UnsupportedLanguage
         from .datasets import DatasetError
         from .report import ReportError
 
-        if isinstance(exc, (LuminosoError, DatasetError, OSError, BackgroundUnavailable, ReportError)):
+        if isinstance(exc, (LuminosoError, DatasetError, OSError, BackgroundUnavailable, ReportError,
+                            UnsupportedLanguage)):
             print(f"lumiwork: {exc}", file=sys.stderr)
             return 1
         raise

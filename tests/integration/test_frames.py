@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lumiwork import frames
-from lumiwork.client import LuminosoClientError
+from lumiwork.client import LuminosoClientError, UnknownQueryError
 from lumiwork.notebook.v4 import frames as frames_module
 
 
@@ -132,9 +132,8 @@ def test_unknown_words_raise_naming_them(demo_project, call):
 
     with pytest.raises(UnknownQueryError) as caught:
         call(demo_project, UNKNOWN)
-    assert str(caught.value) == ("none of the words 'xqzvy', 'plorbt' is known to this project or to "
-                                 "general knowledge, so every score would be 0: check the spelling "
-                                 "or try other words")
+    assert str(caught.value) == ("'xqzvy', 'plorbt' are not known to the project or to general "
+                                 "knowledge: check the spelling")
     assert caught.value.words == ["xqzvy", "plorbt"] and isinstance(caught.value, LuminosoError)
     with pytest.raises(UnknownQueryError, match="is empty"):
         call(demo_project, "  ")
@@ -154,6 +153,19 @@ def test_words_only_general_knowledge_knows_are_answered(demo_project):
     assert len(related) == 5 and (related["correlation"] > 0).all()
     found = frames.search_documents(demo_project, text="bicycle", limit=3)
     assert len(found) == 3 and found["score"].iloc[0] > 0
+    for frame in (related, found):  # and they say where the answer comes from
+        assert frame.attrs["note"].startswith("'bicycle' is not in this project") and "general knowledge" in frame.attrs["note"]
+    known = frames.related_terms(demo_project, text="river", limit=5)
+    assert "note" not in known.attrs
+
+
+def test_stopwords_are_named_as_such(demo_project):
+    with pytest.raises(UnknownQueryError, match="'the' is a stopword"):
+        frames.related_terms(demo_project, text="the")
+    with pytest.raises(UnknownQueryError, match="'of', 'a' are stopwords"):
+        frames.document_vectors(demo_project, ["river", "of a"])
+    table, _ = frames.document_vectors(demo_project, ["river", "bicycle"])
+    assert table["evidence"].iloc[0] == "" and "general knowledge only" in table["evidence"].iloc[1]
 
 
 def test_documents_without_the_words_fill_the_limit(demo_project):

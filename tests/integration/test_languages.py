@@ -21,18 +21,18 @@ FRENCH = [
 ]
 
 
-@pytest.mark.parametrize("language,texts,expected,stopword", [
-    ("de", GERMAN, {"fluß|de", "boot|de", "baum|de", "wald|de"}, "der|de"),
-    ("fr", FRENCH, {"fleuve|fr", "bateau|fr", "arbre|fr", "forêt|fr"}, "le|fr"),
+@pytest.mark.parametrize("language,texts,expected,stopword,name", [
+    ("de", GERMAN, {"fluß|de", "boot|de", "baum|de", "wald|de"}, "der|de", "German"),
+    ("fr", FRENCH, {"fleuve|fr", "bateau|fr", "arbre|fr", "forêt|fr"}, "le|fr", "French"),
 ])
-def test_a_project_in_another_language(account_client, language, texts, expected, stopword):
+def test_a_project_in_another_language(account_client, language, texts, expected, stopword, name):
     created = account_client.post("", name=f"in {language}", language=language)
     assert created["language"] == language
     project = account_client.change_path(created["project_id"])
     assert project.get("")["language"] == language
     project.upload("docs", [{"text": t} for t in texts])
     job = project.wait_for(project.post("docs/recalculate"), interval=0.1)
-    assert "English only" in job["message"]
+    assert "background knowledge in use" in job["message"] and name in job["message"]
     terms = {t["term"] for t in project.get("terms", limit=100)}
     assert expected <= terms, terms
     assert stopword not in terms and all(t.endswith(f"|{language}") for t in terms)
@@ -55,3 +55,18 @@ def test_unsupported_document_language_is_refused_at_upload(account_client):
         project.upload("docs", [{"text": "ok"}, {"text": "nope", "language": "xx"}])
     assert info.value.code == "BAD_DOCUMENTS"
     assert project.get("docs") == []
+
+
+def test_general_knowledge_of_another_language(account_client):
+    """German words meet German general knowledge: a word used once ("Kahn")
+    finds its synonym, and one the project never used ("Schiff") is placed
+    by it, tagged in the project's language."""
+    project = account_client.change_path(account_client.post("", name="Kahn", language="de")["project_id"])
+    project.upload("docs", [{"text": t} for t in [*GERMAN, "Ein Kahn liegt am Ufer."]])
+    project.wait_for(project.post("docs/recalculate"), interval=0.1)
+    once = project.get("terms/search", text="Kahn", limit=3)["search_results"]
+    assert [term["term"] for term, _ in once[:2]] == ["kahn|de", "boot|de"]
+    unseen = project.get("terms/search", text="Schiff", limit=3)
+    assert unseen["background_terms"] == [{"term": "schiff|de", "start": 0, "end": 6}]
+    assert unseen["evidence"]["basis"] == "background" and unseen["evidence"]["nearest"] == "Boot"
+    assert unseen["search_results"][0][0]["term"] == "boot|de"

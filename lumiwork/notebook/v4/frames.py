@@ -108,10 +108,22 @@ def _is_zero(packed) -> bool:
     return packed is None or not np.any(packing.unpack(packed))
 
 
+# What an answer's "evidence" says when a text query found nothing to search for.
+NOTHING_KNOWN = ("stopwords", "unknown", "empty")
+
+
 def _check_known(query: dict, answer: dict, exact_terms=()) -> None:
-    """Raise UnknownQueryError when nothing in a text or terms query was known:
-    no exact term, no word only general knowledge knows, and a zero search vector."""
+    """Raise UnknownQueryError when nothing in a text or terms query was known.
+
+    lumiwork's server says why in the answer's "evidence" (stopwords only,
+    words nobody knows); another server's answer tells by having no exact
+    term, no word only general knowledge knows, and a zero search vector."""
     if "vector" in query or "topic" in query:
+        return
+    evidence = answer.get("evidence")
+    if evidence is not None:
+        if evidence.get("basis") in NOTHING_KNOWN:
+            raise UnknownQueryError(_words(query["text"]), reason=evidence.get("message"))
         return
     if exact_terms or answer.get("background_terms") or not _is_zero(answer.get("search_vector")):
         return
@@ -120,12 +132,22 @@ def _check_known(query: dict, answer: dict, exact_terms=()) -> None:
     raise UnknownQueryError(list(query["terms"]))
 
 
+def _evidence_note(frame: pd.DataFrame, answer: dict) -> None:
+    """Put the answer's evidence message ("'bicycle' is not in this project:
+    the answer comes from general knowledge only ...") where panels show it."""
+    message = (answer.get("evidence") or {}).get("message")
+    if message:
+        frame.attrs["note"] = message
+
+
 def related_terms(project: LuminosoClient, text: str | None = None, terms: list[str] | None = None,
                   topic: str | None = None, vector=None, limit: int = 10,
                   with_vectors: bool = False):
     """Terms nearest a text, terms, topic id or vector (numpy or pack64).
 
     Columns: term, text, correlation, score, distinct_doc_count, total_doc_count.
+    ``frame.attrs["note"]`` says when the answer rests on general knowledge
+    only, or on nothing above noise.
     """
     query = _query(text, terms, topic, vector)
     found = project.get("terms/search", limit=limit, **query)
@@ -133,6 +155,7 @@ def related_terms(project: LuminosoClient, text: str | None = None, terms: list[
     results = found["search_results"]
     frame = _term_frame([term for term, _ in results])
     frame.insert(2, "correlation", pd.Series([c for _, c in results], dtype="float64"))
+    _evidence_note(frame, found)
     return _with(frame, (term["vector"] for term, _ in results), with_vectors)
 
 
@@ -147,6 +170,8 @@ def search_documents(project: LuminosoClient, text: str | None = None,
     so fewer than `limit` rows may come back; ask for more to compensate.
     Columns: doc_id, score, text, title, subsets (list), exact_spans and
     conceptual_spans (lists of [start, end] character offsets), contains_text (bool).
+    ``frame.attrs["note"]`` says when the answer rests on general knowledge
+    only (and on nothing above noise: then no span is conceptual).
     """
     query = _query(text, terms, None, vector)
     # Without the documents that contain the words, ask for more so that `limit` remain.
@@ -175,11 +200,13 @@ def search_documents(project: LuminosoClient, text: str | None = None,
         keep = ~frame["contains_text"].to_numpy()
         frame = frame[keep].reset_index(drop=True).head(limit)
         packed = [p for p, k in zip(packed, keep) if k][:limit]
-        if len(frame) < limit:
-            frame.attrs["note"] = (f"only {len(frame)} of the {len(docs)} best matches do not contain "
-                                   f"{text!r}; the others contain it")
     else:
         frame, packed = frame.head(limit), packed[:limit]
+    _evidence_note(frame, answer)
+    if exclude_containing and len(frame) < limit:
+        shortfall = (f"only {len(frame)} of the {len(docs)} best matches do not contain "
+                     f"{text!r}; the others contain it")
+        frame.attrs["note"] = "; ".join(filter(None, [frame.attrs.get("note"), shortfall]))
     return _with(frame, packed, with_vectors)
 
 
@@ -253,17 +280,21 @@ def subset_stats(project: LuminosoClient, with_vectors: bool = False):
 
 def document_vectors(project: LuminosoClient, texts: list[str], require_known: bool = True):
     """Vectors for new texts: (frame with text, terms (list), n_terms,
-    background_terms (words only general knowledge knows); matrix).
+    background_terms (words only general knowledge knows), evidence (the
+    server's sentence on what the vector rests on, "" when the project knows
+    the text); matrix).
 
     With `require_known`, a text none of whose words is known (to the project or
     to general knowledge; its vector would be all zeros) raises UnknownQueryError.
     """
     results = project.upload("docs/vectors", [{"text": t} for t in texts])
     if require_known:
-        unknown = [r["text"] for r in results
-                   if not r["terms"] and not r.get("background_terms") and _is_zero(r["vector"])]
+        unknown = [r for r in results if _nothing_known(r)]
         if unknown:
-            raise UnknownQueryError([w for text in unknown for w in _words(text)])
+            reasons = [r["evidence"]["message"] for r in unknown
+                       if r.get("evidence") and r["evidence"].get("basis") != "empty"]
+            raise UnknownQueryError([w for r in unknown for w in _words(r["text"])],
+                                    reason="; ".join(reasons) or None)
     frame = pd.DataFrame({
         "text": pd.Series([r["text"] for r in results], dtype="string"),
         "terms": pd.Series([[t["term"] for t in r["terms"]] for r in results], dtype="object"),
@@ -271,7 +302,17 @@ def document_vectors(project: LuminosoClient, texts: list[str], require_known: b
     frame["n_terms"] = frame["terms"].map(len).astype("int64")
     frame["background_terms"] = pd.Series([[t["term"] for t in r.get("background_terms", [])]
                                            for r in results], dtype="object")
+    frame["evidence"] = pd.Series([(r.get("evidence") or {}).get("message", "") for r in results],
+                                  dtype="string")
     return frame, packing.unpack_many([r["vector"] for r in results])
+
+
+def _nothing_known(result: dict) -> bool:
+    """Whether a docs/vectors result's text had no word anyone knows."""
+    evidence = result.get("evidence")
+    if evidence is not None:
+        return evidence.get("basis") in NOTHING_KNOWN
+    return not result["terms"] and not result.get("background_terms") and _is_zero(result["vector"])
 
 
 def ignore_list(project: LuminosoClient) -> pd.DataFrame:

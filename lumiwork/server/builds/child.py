@@ -235,7 +235,8 @@ def build(order: BuildOrder, pipe: Connection, started: float) -> None:
 
     model_path = Path(order.model_path)
     try:
-        background = (background_space.load_or_build(Path(order.background_dir), wordnet_dir=Path(order.wordnet_dir))
+        background = (background_space.load_or_build(Path(order.background_dir), language=order.language,
+                                                     wordnet_dir=Path(order.wordnet_dir))
                       if order.background_dir is not None else None)
         documents = read_documents(order)
         model = build_model(documents, progress=lambda stage: pipe.send(("stage", stage)),

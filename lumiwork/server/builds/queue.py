@@ -107,11 +107,9 @@ class BuildQueue:
         model_path = self.store.models_dir / model_file
         provider = self.background
         # Loaded here too: the new model answers with it, and the child finds it cached.
-        background = provider.get() if provider else None
-        status = provider.status() if provider else "not configured"
-        if language != "en" and background is not None:
-            status = "not used: it knows English only, and this project's language is " + language
-        use_background = provider is not None and background is not None and language == "en"
+        background = provider.get(language) if provider else None
+        status = provider.status(language) if provider else "not configured"
+        use_background = provider is not None and background is not None
         order = BuildOrder(db_path=str(self.store.db_path), project_id=project_id, language=language,
                            model_path=str(model_path),
                            background_dir=str(provider.cache_dir) if provider and use_background else None,

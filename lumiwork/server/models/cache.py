@@ -46,7 +46,7 @@ class ModelCache:
             return staged[1]
         model = Model.load(self.models_dir / model_file)
         if model.background_key and self.background is not None:
-            model.attach_background(self.background.get())
+            model.attach_background(self.background.get(model.language))
         self.put(key, model_file, model, searchable)
         return model
 

@@ -10,7 +10,8 @@ from .apidoc import documentation_text
 
 
 def documentation(call: Call) -> Answer:
-    return Answer(documentation_text(call.server.background.status()), media_type="text/plain; charset=utf-8")
+    statuses = "\n".join(f"  {language}: {status}" for language, status in call.server.background.statuses().items())
+    return Answer(documentation_text(statuses), media_type="text/plain; charset=utf-8")
 
 
 def ping(call: Call) -> str:

@@ -65,7 +65,8 @@ Terms are lowercase lemmas tagged with their project's language, e.g.
 "ferry|en across|en". A project's language chooses its lemmatizer (simplemma),
 stopwords (a curated list for English; wordfreq's 150 most frequent words for
 the others) and the general-text frequencies behind relevance (wordfreq).
-Background knowledge is English only: other languages use their own text.
+Every language has background knowledge as far as its sources are installed
+(see "Background knowledge" below).
 Vectors have 150 dimensions and unit length (subset means are plain averages)
 and are sent as pack64 strings. "Correlation" is the dot product of vectors.
 
@@ -88,7 +89,7 @@ GET  projects/<a>/             the account's projects (name= filters)
 POST projects/<a>/             name, description, language (en, de, fr, es, it, pt or nl;
                                default en; another is 400 UNSUPPORTED_LANGUAGE)
                                -> {name, path, project_id, language}
-GET  P                         the project record
+GET  P                         the project record, with noise_floor (see "Background knowledge")
 PUT  P                         name, description
 DELETE P                       delete the project and everything in it
 POST P docs/                   JSON array of {text, title?, date?, subsets?, source?, language?};
@@ -110,15 +111,18 @@ GET  P jobs/id/<n>/            {source_type, start_time, stop_time, success, sta
                                answered when its record changes or once wait has passed
 GET  P terms/                  top terms by relevance: limit (default 50), subset, terms (list)
 GET  P terms/search/           text | terms | topic | vector, limit (default 10)
-                               -> {search_results: [[term, correlation]], search_vector}
+                               -> {search_results: [[term, correlation]], search_vector,
+                               background_terms, evidence (text and topic queries)}
 GET  P terms/ignorelist/       {fullstring: [...], substring: [...]}
 PUT  P terms/ignorelist/       term (like "rt|en"), substring (bool)
 DELETE P terms/ignorelist/     term, substring
 GET  P docs/search/            text | terms | vector, subset, limit (default 10), exact_only
                                -> {search_results: [[{document, exact_indices,
                                conceptual_indices}, score]], exact_terms, related_terms,
-                               num_exact_matches, num_related_matches}
-POST P docs/vectors/           JSON array of {text} -> [{text, terms, vector}]
+                               num_exact_matches, num_related_matches, background_terms,
+                               evidence (text queries)}
+POST P docs/vectors/           JSON array of {text} -> [{text, terms, background_terms,
+                               vector, evidence}]
 GET  P docs/correlations/      {doc_id: {topic_id: correlation}; limit, offset
 GET  P topics/                 [{_id, name, text, color, vector}]
 POST P topics/                 name, text, color
@@ -132,26 +136,55 @@ GET  P subsets/stats/          [{subset, count, mean}], "__all__" included
 
 Background knowledge
 --------------------
-This server: $background
-Every project's space is blended with general English: GloVe 6B 50d word
-vectors (Pennington et al. 2014) retrofitted to WordNet 3.0 (Faruqui et al.
-2015, "Retrofitting Word Vectors to Semantic Lexicons"), built once and cached
-in the data folder. A term vector is [project block (100 axes) ; background
-block (50 axes)]. The project block is the term's PPMI co-occurrence vector,
+This server, by project language:
+$background
+Every project's space is blended with general knowledge of its language. For
+English: GloVe 6B 50d word vectors (Pennington et al. 2014, a dependency of
+lumiwork, so every install has them), retrofitted (Faruqui et al. 2015,
+"Retrofitting Word Vectors to Semantic Lexicons") to every installed lexical
+graph: WordNet 3.0 (Debian wordnet-base) and the LibreOffice English thesaurus
+(mythes-en-us); with no graph installed, GloVe alone. German, French, Spanish,
+Italian and Portuguese words are placed in the English space by their FreeDict
+dictionaries into English (dict-freedict-*-eng), then retrofitted to their
+LibreOffice thesaurus (mythes-*); Dutch by its dictionary alone (Debian has no
+Dutch thesaurus). Each is built once and cached in the data folder.
+A term vector is [project block (100 axes) ; background block (50 axes)],
+mixed by a share of ceiling / (1 + (count / 25)^4): the ceiling is 0.8 for a
+background a lexical graph shaped and 0.7 for GloVe alone, so a word seen up to
+~15 times leans on general knowledge and one seen 40 times or more keeps the
+project's own sense. The project block is the term's PPMI co-occurrence vector,
 shrunk for rare terms towards where its background vector maps into the
-project space (a ridge regression fitted on the project's frequent terms); the
-background block weighs count / (count + 20) less for frequent terms, and for
+project space (a ridge regression fitted on the project's frequent terms); for
 the project's own names (terms 300 times more frequent here than in general
-English, or unknown to the background) it is the mean background vector of
-their project neighbours, so names keep their project meaning. Words the
-project never saw but the background knows still get a vector in queries
+text, or unknown to the background) the background block is the mean background
+vector of their project neighbours, so names keep their project meaning. Words
+the project never saw but the background knows still get a vector in queries
 (docs/vectors, searches, text correlations); answers list them as
 "background_terms", and each term object says "background": true when its
 vector drew on general knowledge. The decomposition is a converged
 eigendecomposition (ARPACK) and term ids are alphabetical, so neither a seed
-nor the order of the documents changes the space. Without the background
-(not installed, or LUMIWORK_BACKGROUND=off) projects use their own text only,
-as this line and each recalculation job's message say.
+nor the order of the documents changes the space. Without a background (not
+installed, or LUMIWORK_BACKGROUND=off) projects use their own text only, as the
+lines above and each recalculation job's message say.
+
+How sure an answer is: every answer to a text (terms/search and docs/search
+with text= or topic=, docs/vectors for each text) carries "evidence": {basis,
+supported, support, nearest, noise_floor, message, stopwords, unknown}. basis is
+"terms" (the project knows at least one of its words), "background" (general
+knowledge only), "stopwords", "unknown" or "empty". A project's noise floor
+(GET P: "noise_floor") is the 99th percentile of the correlations of 20,000
+random pairs of its single-word terms, each drawn in proportion to its count
+(fixed seed): a correlation below it is noise. A query on general knowledge
+only is supported when some query word correlates, in the background space,
+with a project term above the background's own floor ("nearest" names that
+term); in docs/search an unsupported one still ranks documents, but none of
+its matches is conceptual and num_related_matches is 0. message is one sentence
+for the analyst ("" when the project knows the text): "'the' is a stopword
+...", "'bicycle' is not in this project: the answer comes from general
+knowledge only ...". Related terms of a text leave out the phrases that repeat
+one of its words ("river laugh" for "river"). A query no word of which anyone
+knows (stopwords only, misspellings; an all-zero vector) ranks nothing: its
+search_results and related_terms are empty, and its evidence says why.
 
 Definitions
 -----------

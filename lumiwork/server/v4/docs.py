@@ -21,7 +21,16 @@ from ..core.limits import LIMITS
 from ..core.params import path_integer
 from ..core.pipeline import Call, endpoint
 from .lookups import get_model, get_project, loaded_model
-from .serializers import background_terms, doc_record, doc_records, id_vector_page, pack, term_spans, topic_vector
+from .serializers import (
+    background_terms,
+    doc_record,
+    doc_records,
+    evidence_record,
+    id_vector_page,
+    pack,
+    term_spans,
+    topic_vector,
+)
 
 DOC_FIELDS = {"text", "title", "date", "subsets", "source", "language"}
 
@@ -255,7 +264,8 @@ def doc_vectors(call: Call) -> list[dict]:
     for item in call.body:
         vector, spans, unseen = model.read_text(item["text"])  # once for all three
         results.append({"text": item["text"], "terms": term_spans(model, item["text"], spans),
-                        "background_terms": background_terms(unseen), "vector": pack(vector)})
+                        "background_terms": background_terms(unseen, model.language), "vector": pack(vector),
+                        "evidence": evidence_record(model, item["text"])})
     return results
 
 

@@ -6,7 +6,7 @@ from starlette.routing import Route
 from ...engine.text import LANGUAGE, UnsupportedLanguage, check_language
 from ..core.errors import ApiError
 from ..core.pipeline import Call, endpoint
-from .lookups import get_project, require_account
+from .lookups import get_project, loaded_model, require_account
 from .serializers import project_record
 
 
@@ -50,7 +50,12 @@ def project_language(code: str) -> str:
 
 
 def read_project(call: Call) -> dict:
-    return project_record(call.store, call.username, get_project(call))
+    """The project, with its model's noise floor (None before its first
+    recalculation): correlations below it are noise."""
+    project = get_project(call)
+    model = loaded_model(call, project)
+    return {**project_record(call.store, call.username, project),
+            "noise_floor": None if model is None else round(float(model.noise_floor), 4)}
 
 
 def update_project(call: Call) -> dict:

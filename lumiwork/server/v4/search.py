@@ -2,6 +2,8 @@
 document search."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from starlette.routing import Route
 
@@ -11,7 +13,7 @@ from ...wire import pack64 as packing
 from ..core.errors import ApiError, bad_parameter
 from ..core.pipeline import Call, endpoint
 from .lookups import check_subset, get_model, get_project, get_topic, ignored_terms
-from .serializers import background_terms, doc_records, pack, term_record
+from .serializers import background_terms, doc_records, evidence_record, pack, term_record
 
 
 def _term_list(call: Call) -> list[str]:
@@ -38,24 +40,43 @@ def _vector_parameter(call: Call, model: Model) -> np.ndarray:
     return vector.astype(np.float32)
 
 
-def _read(model: Model, text: str):
+@dataclass
+class SearchQuery:
+    """What a search asks about: its vector, the indices of the terms it names,
+    the words only the background knows, and its text when it was given as one
+    (text= or topic=; None for terms= and vector=)."""
+
+    vector: np.ndarray
+    term_indices: list[int]
+    unseen: list[dict] = field(default_factory=list)
+    text: str | None = None
+
+    @property
+    def meaningful(self) -> bool:
+        """False for an all-zero vector (no word anyone knows): it ranks nothing."""
+        return bool(np.any(self.vector))
+
+    def evidence(self, model: Model) -> dict | None:
+        return None if self.text is None else evidence_record(model, self.text)
+
+
+def _read(model: Model, text: str) -> SearchQuery:
     vector, spans, unseen = model.read_text(text)
-    return vector, [index for index, _, _ in spans], background_terms(unseen)
+    return SearchQuery(vector, [index for index, _, _ in spans], background_terms(unseen, model.language), text)
 
 
-def search_vector(call: Call, project, model: Model, allow_topic: bool):
-    """The vector a search asks about, the indices of the terms it names, and the
-    words only the background knows."""
+def search_vector(call: Call, project, model: Model, allow_topic: bool) -> SearchQuery:
+    """The query a search's parameters give."""
     params = call.params
     if "text" in params:
         return _read(model, params.string("text", "", limit="query text", multiline=True))
     if params.given("terms"):
         indices = [model.term_index[t] for t in _term_list(call) if t in model.term_index]
-        return model.vector_for_terms(indices), indices, []
+        return SearchQuery(model.vector_for_terms(indices), indices)
     if allow_topic and params.given("topic"):
         return _read(model, get_topic(call, project, params.string("topic") or "")["text"])
     if "vector" in params:
-        return _vector_parameter(call, model), [], []
+        return SearchQuery(_vector_parameter(call, model), [])
     choices = "text, terms, topic or vector" if allow_topic else "text, terms or vector"
     raise ApiError(400, "MISSING_PARAMETER", f"give one of {choices}")
 
@@ -77,10 +98,18 @@ def search_terms(call: Call) -> dict:
     project = get_project(call)
     model = get_model(call, project)
     limit = call.params.integer("limit", 10, minimum=0, maximum=50000)
-    vector, _, unseen = search_vector(call, project, model, allow_topic=True)
-    results = query.related_terms(model, vector, limit, ignored_terms(call, project))
-    return {"search_results": [[term_record(model, i), score] for i, score in results],
-            "search_vector": pack(vector), "background_terms": unseen}
+    asked = search_vector(call, project, model, allow_topic=True)
+    # a text's own phrases ("river laugh" for "river") only repeat it; terms= asks for them
+    repeats = asked.term_indices if asked.text is not None else ()
+    results = (query.related_terms(model, asked.vector, limit, ignored_terms(call, project),
+                                   without_phrases_of=repeats) if asked.meaningful else [])
+    answer = {"search_results": [[term_record(model, i), score] for i, score in results],
+              "search_vector": pack(asked.vector), "background_terms": asked.unseen}
+    return _with_evidence(answer, asked.evidence(model))
+
+
+def _with_evidence(answer: dict, evidence: dict | None) -> dict:
+    return answer if evidence is None else {**answer, "evidence": evidence}
 
 
 def get_ignorelist(call: Call) -> dict:
@@ -106,28 +135,37 @@ def search_docs(call: Call) -> dict:
     subset = call.params.string("subset")
     check_subset(model, subset)
     exact_only = call.params.boolean("exact_only")
-    vector, exact, unseen = search_vector(call, project, model, allow_topic=False)
-    if exact or unseen:
+    asked = search_vector(call, project, model, allow_topic=False)
+    exact, vector = asked.term_indices, asked.vector
+    if exact or asked.unseen:
         vector = query.expand_query(model, vector)
-    found, n_exact, n_related = query.search_docs(model, vector, exact, limit, subset, exact_only)
+    found, n_exact, n_related = (query.search_docs(model, vector, exact, limit, subset, exact_only)
+                                 if asked.meaningful else ([], 0, 0))
+    evidence = asked.evidence(model)
+    # general knowledge that relates nothing in the project clearly: the ranking is noise, no match is conceptual
+    noise = bool(evidence and evidence["basis"] == "background" and not evidence["supported"])
     docs = call.store.docs.by_ids(project["project_id"], [model.doc_ids[i] for i, _ in found])
     # a document deleted since the last recalculation is left out
     hits = [(docs[model.doc_ids[index]], score) for index, score in found if model.doc_ids[index] in docs]
     spans = [model.text_terms(doc["text"]) for doc, _ in hits]  # once, for the records and the matches
     records = doc_records(model, [doc for doc, _ in hits], spans=spans)
     matches = query.match_spans(model, spans, vector, set(exact))
+    if noise:
+        matches, n_related = [(exact_spans, []) for exact_spans, _ in matches], 0
     results = [[{"document": record, "exact_indices": exact_spans, "conceptual_indices": conceptual}, score]
                for record, (exact_spans, conceptual), (_, score) in zip(records, matches, hits)]
-    related = query.related_terms(model, vector, 10, ignored_terms(call, project))
-    return {
+    related = (query.related_terms(model, vector, 10, ignored_terms(call, project),
+                                   without_phrases_of=exact if asked.text is not None else ())
+               if asked.meaningful else [])
+    return _with_evidence({
         "search_results": results,
         "exact_terms": [model.terms[i] for i in dict.fromkeys(exact)],
         "related_terms": [[model.terms[i], score] for i, score in related],
         "num_exact_matches": n_exact,
         "num_related_matches": n_related,
         "search_vector": pack(vector),
-        "background_terms": unseen,
-    }
+        "background_terms": asked.unseen,
+    }, evidence)
 
 
 # At most this many results keep a search quick enough for the event loop.

@@ -6,6 +6,7 @@ from json.encoder import encode_basestring  # the C one when available
 import numpy as np
 
 from ...engine import Model
+from ...engine.evidence import STOPWORD, UNKNOWN, query_evidence
 from ...wire import pack64 as packing
 from ...wire.names import ALL_SUBSET
 from ..db import Store
@@ -47,10 +48,27 @@ def term_record(model: Model, index: int) -> dict:
     }
 
 
-def background_terms(words: list[tuple[str, int, int]]) -> list[dict]:
+def background_terms(words: list[tuple[str, int, int]], language: str) -> list[dict]:
     """Words of a text the project never saw whose vectors came from general
-    knowledge, from its `Model.background_words` (or `read_text`'s)."""
-    return [{"term": f"{lemma}|en", "start": start, "end": end} for lemma, start, end in words]
+    knowledge, from its `Model.background_words` (or `read_text`'s), tagged
+    with the project's language."""
+    return [{"term": f"{lemma}|{language}", "start": start, "end": end} for lemma, start, end in words]
+
+
+def evidence_record(model: Model, text: str) -> dict:
+    """What the answer to a query text rests on (engine.evidence.query_evidence)."""
+    evidence = query_evidence(model, text)
+    return {
+        "basis": evidence.basis,
+        "supported": evidence.supported,
+        "support": evidence.support,
+        "nearest": evidence.nearest,
+        # the floor `support` (or a term's correlation) is measured against; none without either
+        "noise_floor": evidence.noise_floor if evidence.basis in ("terms", "background") else None,
+        "message": evidence.message,
+        "stopwords": evidence.of_kind(STOPWORD),
+        "unknown": evidence.of_kind(UNKNOWN),
+    }
 
 
 def topic_vector(model: Model | None, topic: dict):
