@@ -100,11 +100,10 @@ class PlainHttp:
     """Keep-alive connections to one plain-HTTP server (no TLS, no proxy)
     through http.client, shared by threads.
 
-    Why not urllib3 here: against the local server, a `docs/search` at 100,000
-    documents took 0.22-0.25 ms longer through urllib3 than through http.client
-    (medians of 2.04-2.19 against 1.82-1.94 ms, in rotating order over one
-    server; benchmarks/RESULTS.md), a tenth of the request. HTTPS and proxies
-    stay with urllib3, which knows certificates and proxies.
+    Why not urllib3 here: against the local server, urllib3's work around each
+    request is a noticeable share of a fast answer such as a `docs/search`
+    (CHANGELOG.md). HTTPS and proxies stay with urllib3, which knows
+    certificates and proxies.
     """
 
     MAX_IDLE = 16
@@ -161,8 +160,8 @@ class Transport:
     PlainHttp), urllib3's connection pools for the rest.
 
     urllib3 directly rather than through requests: requests' work around each
-    call (cookies, hooks, environment lookups) took 0.3 ms of a 3.4 ms
-    `docs/search`. What requests took from the environment is kept: the proxy
+    call (cookies, hooks, environment lookups) is a noticeable share of a fast
+    answer. What requests took from the environment is kept: the proxy
     of http_proxy / https_proxy unless no_proxy names the host, and the CA
     bundle of REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's.
     """
@@ -309,8 +308,9 @@ def error_for(response: Answer, url: str, token_sent: bool) -> LuminosoError:
 
 
 def loads(data: bytes):
-    """JSON from bytes: orjson reads a search answer ~3x faster than json, and
-    json takes what orjson refuses (NaN, which Python servers may send)."""
+    """JSON from bytes: orjson reads a search answer several times faster than
+    json, and json takes what orjson refuses (NaN, which Python servers may
+    send)."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -1,7 +1,7 @@
 """Compiled loops behind `lumiwork.engine.quantized` (numba).
 
 Imported on first use only, so that the build process, which never searches,
-does not pay ~0.3 s for importing numba. Each function is compiled once per
+does not pay for importing numba. Each function is compiled once per
 machine for one signature and kept in numba's cache (this folder's
 __pycache__, or the user's cache folder when that is not writable).
 """
@@ -72,9 +72,7 @@ def score_bounds(codes, steps, errors, residuals, vector, margin, low, high, blo
     block_lows[k], the highest low of rows k * block_rows up to the next block.
 
     Four rows at a time: each element of `vector` is then loaded once for four
-    rows, and the four sums vectorize (SIMD) along the row. Measured at
-    100,000 x 160 on the 2-core machine: one row at a time 0.57 ms, four 0.49 ms
-    (a float32 BLAS scan of the 100,000 x 150 vectors: 2.1 ms on one thread)."""
+    rows, and the four sums vectorize (SIMD) along the row."""
     rows, width = codes.shape
     row = 0
     while row + 4 <= rows:
@@ -99,7 +97,7 @@ def score_bounds(codes, steps, errors, residuals, vector, margin, low, high, blo
             total += vector[i] * np.float32(codes[row, i])
         low[row] = total
         row += 1
-    # Apart from the sums: in the same loop they slowed it by a fifth.
+    # Apart from the sums: in the same loop they slowed it down.
     for row in range(rows):
         score = low[row] * steps[row]
         bound = errors[row] * margin[0] + steps[row] * margin[1] + residuals[row] * margin[3] + margin[2]

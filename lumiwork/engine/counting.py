@@ -20,12 +20,11 @@ default; it never imports dask) or `DaskRunner` on a dask.distributed cluster
 (`lumiwork.engine.dask_counting`). Both drive the same `count_corpus`, so both
 give the same vocabulary, counts and matrices, bit for bit.
 
-Measured on the benchmark corpus (benchmarks/run.py `make_corpus`, a shared
-2-core machine): the whole-corpus counting this replaced took 3.4 CPU seconds
-and 1.0 GB peak at 100,000 documents, and 82 s wall and 9.6 GB at 1,000,000
-(its co-occurrence built ~40M, then ~400M (row, col, weight) entries at once);
-chunked it takes 2.0 CPU seconds and 0.5 GB, and 22 CPU seconds and 2.3 GB
-(benchmarks/counting.py; both peaks include the corpus itself).
+Why chunks: counting the whole corpus at once built every (row, col, weight)
+co-occurrence entry at the same time (~400M of them at 1,000,000 documents);
+in chunks, only one chunk's pair list exists at a time, and the counting is
+faster and needs a fraction of the memory (before and after: CHANGELOG.md;
+current figures: benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -42,12 +41,11 @@ from . import terms as termlib
 from .space import WINDOW, cooccurrence_pairs, sum_by_key, symmetric_matrix, weight_scale
 from .text import LANGUAGE, WORD_PATTERN, lemmatize, stopwords
 
-# Documents per chunk. Measured at 100,000 benchmark documents (CPU seconds of
-# the counting stages, peak memory): 5k 2.27 s 563 MB, 10k 2.01 s 542 MB,
-# 20k 2.05 s 532 MB, 50k 2.49 s 704 MB, one 100k chunk 2.87 s 1,011 MB: a
-# chunk's pair list (~2.6M pairs at 20k) must stay small enough for the hash
-# table to stay in cache, and few chunks keep per-chunk overhead (dask tasks,
-# vocabulary merges) small; 1M documents make 50 chunks.
+# Documents per chunk: a chunk's pair list (~2.6M pairs at 20k) must stay small
+# enough for the hash table to stay in cache, and few chunks keep per-chunk
+# overhead (dask tasks, vocabulary merges) small; 1M documents make 50 chunks.
+# Chunks of 10k to 20k documents were the fastest and smallest at 100,000
+# documents (CHANGELOG.md).
 CHUNK_DOCS = 20_000
 
 # Words of a chunk are found by one regex pass over its texts joined with NUL,
@@ -66,9 +64,9 @@ def find_words(joined: str) -> list[str]:
 
     ASCII text (the usual case) takes a path of whole-string C loops instead:
     other characters become spaces, so do apostrophes that are not between two
-    letters, and `str.split` cuts the rest. On 20,000 benchmark documents
-    (3.5 MB) that took 0.04 s against 0.15 s for the regex, with equal results
-    (tests/unit/test_counting.py compares them on generated text).
+    letters, and `str.split` cuts the rest. That is several times faster than
+    the regex, with equal results (tests/unit/test_counting.py compares them on
+    generated text).
     """
     if not joined.isascii():
         return _WORDS_AND_SEPARATORS.findall(joined)
@@ -105,8 +103,8 @@ def join_texts(texts: Sequence[str]) -> str:
     becomes a space: it is no word character, so the words are the same).
 
     One string is also what ships a chunk to a dask worker: distributed
-    serialises a list element by element, and 100,000 texts as 5 lists took
-    2.6 s to scatter against 0.1 s as 5 strings."""
+    serialises a list element by element, which for a chunk's texts is far
+    slower than one string."""
     joined = _SEPARATOR.join(texts) + _SEPARATOR
     if joined.count(_SEPARATOR) != len(texts):
         joined = _SEPARATOR.join(text.replace(_SEPARATOR, " ") for text in texts) + _SEPARATOR
@@ -118,11 +116,9 @@ def tokenize_chunk(joined: str, language: str = LANGUAGE) -> TokenChunk:
     surface and lemma ids in first-use order, so merging chunks in corpus order
     gives first-use order over the corpus.
 
-    One regex pass over the joined texts of 100,000 documents took 0.8 s
-    (`find_words` has a faster path for ASCII text) against 1.2 s for one
-    findall per text, and pandas' hash factorize numbers
-    a chunk's 666k words in 0.036 s against 0.05 s for a dict lookup per word
-    in Python."""
+    One pass over the joined texts (`find_words`) is faster than one findall
+    per text, and pandas' hash factorize numbers a chunk's words faster than a
+    dict lookup per word in Python."""
     words = find_words(joined)
     codes, uniques = pd.factorize(np.array(words, dtype=object), sort=False)
     uniques = uniques.tolist()

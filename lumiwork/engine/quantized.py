@@ -2,14 +2,13 @@
 and says how far each score can be from the exact one, so that searches over
 it are exact after re-scoring a few rows.
 
-Why: at 100,000 documents x 150 dimensions the float32 vectors are 60 MB,
-more than the machine's 32 MB L3 cache, and a one-thread BLAS scan of them took
-2.1 ms, a third of a `docs/search` answer. Rotated onto their principal axes
-and cut to 128 (see ROTATION_STEP), their int8 codes are 12.8 MB and one thread
-scores them in 0.27 ms (0.45 ms for 150 codes a row, padded to 160). Scalar
-quantization with one step per row, as in Jégou et al., "Product quantization
-for nearest neighbor search" (IEEE TPAMI 2011, section II), but kept with an
-error bound per row.
+Why: at 100,000 documents x 150 dimensions the float32 vectors are 60 MB, more
+than the L3 cache (32 MB on the benchmark machine), so a scan of them waits on
+memory. Rotated onto their principal axes and cut to 128 (see ROTATION_STEP),
+their int8 codes are 12.8 MB, and one thread scores them several times faster
+than a one-thread BLAS scan of the vectors. Scalar quantization with one step
+per row, as in Jégou et al., "Product quantization for nearest neighbor search"
+(IEEE TPAMI 2011, section II), but kept with an error bound per row.
 """
 from __future__ import annotations
 
@@ -24,19 +23,12 @@ import numpy as np
 ROW_ALIGNMENT = 16
 # Rows are rotated onto the principal axes of the matrix's rows and only the
 # first k coordinates kept as codes, k a multiple of ROTATION_STEP, when those
-# k axes hold at least KEPT_ENERGY of the rows' squared norms (measured on up to
+# k axes hold at least KEPT_ENERGY of the rows' squared norms (computed on up to
 # BASIS_SAMPLE evenly spaced rows); the rest of each row enters its bound by its
-# norm. Why: at 100,000 rows the compiled loop scored 128 codes a row in 0.27 ms
-# and 160 (150 dimensions, padded) in 0.45 ms: lengths that are not a multiple of
-# 64 leave it a slow remainder, and fewer bytes are read. Measured on a
-# 100,000-document project (150 dimensions), over 100 queries:
-# - documents: 128 axes held 99.86% of the energy; the rows a top-10 scores
-#   exactly stayed at 26 by median, those a related count scores rose from 402
-#   to 452;
-# - terms (15,598): 128 axes held 99.08%; a top-10 scored 24 rows against 22,
-#   and took 77 against 103 µs;
-# - a whole `docs/search` in process: 0.10 ms faster by median in pairs with
-#   0.5 ms between requests, 0.20 ms with 2 ms.
+# norm. Why: row lengths that are not a multiple of 64 leave the compiled loop a
+# slow remainder (150 dimensions are padded to 160 codes, 128 need none), and
+# fewer bytes are read. The bounds widen a little, so a few more rows are scored
+# exactly; with 99% of the energy kept that costs less than the shorter scan saves.
 ROTATION_STEP = 64
 KEPT_ENERGY = 0.99
 BASIS_SAMPLE = 10_000
@@ -50,25 +42,25 @@ FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 # From this many rows on, `estimate` scores half of them on a helper thread
-# when that thread is free (the compiled loop leaves the GIL): 0.31 instead of
-# 0.51 ms at 100,000 rows. When it is busy, as it often is under many clients,
-# a query scans alone.
+# when that thread is free (the compiled loop leaves the GIL). When it is busy,
+# as it often is under many clients, a query scans alone.
 SPLIT_MIN_ROWS = 50_000
 _helper = ThreadPoolExecutor(1, thread_name_prefix="lumiwork-scan")
 _helper_free = threading.Lock()
 
 
-# Rows whose bounds straddle a threshold that `at_least` scores exactly, at
-# about 0.16 µs each (their rows are read from all over the matrix). At 100,000
-# documents a search's threshold of 0.3 is straddled by ~700 rows; at 1M
-# documents of resampled Siddhartha sentences, scores crowd there and ~100,000
-# do, which took 16 ms exactly.
+# Rows whose bounds straddle a threshold that `at_least` scores exactly (each
+# exact score reads a row from anywhere in the matrix). At 100,000 documents a
+# search's threshold of 0.3 is straddled by ~700 rows; at 1M documents of
+# resampled Siddhartha sentences, scores crowd there and ~100,000 do, too many to
+# score exactly within a search.
 EXACT_STRADDLING = 10_000
 
 
 def load_kernels() -> None:
     """Import the compiled loops ahead of their first use: importing numba
-    and loading them from its cache takes ~0.3 s once per process."""
+    and loading them from its cache is slow, once per process, and would
+    otherwise fall on the first search."""
     from . import _int8_kernel  # noqa: F401
 
 
@@ -110,10 +102,9 @@ class Estimate(NamedTuple):
         """A score that at least `limit` rows' exact scores reach (limit <= n).
 
         The limit-th highest block maximum: the `limit` blocks it ranks each
-        hold a row whose low reaches it. Choosing it among 1,563 block maxima
-        instead of the limit-th highest low among 100,000 rows made `top` take
-        18 instead of 75 µs at 100,000 documents, and it was the same value for
-        each of the 20 benchmark queries."""
+        hold a row whose low reaches it. Choosing it among n / BLOCK_ROWS block
+        maxima is much quicker than choosing the limit-th highest low among all
+        n rows, and for the benchmark queries it was the same value."""
         lows = self.block_lows if len(self.block_lows) >= limit else self.low
         return float(np.partition(lows, len(lows) - limit)[len(lows) - limit])
 
@@ -130,9 +121,8 @@ class QuantizedRows:
 
         |x . q - s * (c . q'_k)| <= e * ||q'_k|| + r * ||q'_rest||,
 
-    and every approximate score comes with a bound on its error. Measured on a
-    100,000-document project: e is 0.0098 by median, 0.024 at most, without the
-    rotation; the ten nearest documents then need 12-59 rows scored exactly.
+    and every approximate score comes with a bound on its error. The bounds are
+    narrow enough that a top ten needs only a few dozen rows scored exactly.
     """
 
     def __init__(self, matrix: np.ndarray):
@@ -157,10 +147,8 @@ class QuantizedRows:
             slack += (dims + 1) * np.sqrt(dims) * FLOAT32_EPSILON * 1.01
 
         # One thread, the caller's: a model's indexes are made while it already
-        # answers queries (see jobs.ModelCache.put), and a second thread making
-        # them left those queries no core (terms/search right after a
-        # recalculation: 0.84-1.30 against 0.71-0.86 ms by median, in six and
-        # seven runs).
+        # answers queries (see server.models.cache.ModelCache.put), and a second
+        # thread making them left those queries no core.
         for start in range(0, rows, QUANTIZE_CHUNK):
             part = slice(start, start + QUANTIZE_CHUNK)
             block = self.matrix[part] if basis32 is None else self.matrix[part] @ basis32

@@ -76,9 +76,9 @@ def sum_by_key(keys: np.ndarray, weights: np.ndarray, sort: bool = True) -> tupl
     integer weights (int64).
 
     pandas' hash factorize, a bincount, then a sort of the distinct keys only:
-    on 4M skewed pairs 0.06 s, where np.unique (a full sort) took 0.58 s and
-    scipy's COO -> CSR with duplicate summing 0.36 s. bincount sums in float64,
-    which is exact for integer sums below 2**53."""
+    on millions of skewed pairs several times faster than np.unique (a full
+    sort) or scipy's COO -> CSR with duplicate summing. bincount sums in
+    float64, which is exact for integer sums below 2**53."""
     if not len(keys):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     codes, distinct = pd.factorize(keys, sort=False)
@@ -120,8 +120,8 @@ def ppmi(counts: sp.csr_matrix, context_smoothing: float = 1.0) -> sp.csr_matrix
 
 # Extra Ritz vectors ARPACK keeps beyond the wanted rank, so that eigenvalues
 # just below the cut are resolved before the float64 refinement picks the top.
-# At 100,000 documents (rank 100 of 15,598 terms) 10 gave the vectors of 20 to
-# within 2.5e-6 (what another seed moves them) in 1.13-1.35 s against 1.31-1.51 s.
+# At 100,000 documents (rank 100 of 15,598 terms) 10 give the vectors of 20 to
+# within what another seed moves them, in less time.
 EXTRA_VECTORS = 10
 
 
@@ -134,16 +134,16 @@ def truncated_svd(matrix: sp.csr_matrix, rank: int, seed: int = SEED):
     Larger ones use ARPACK's Lanczos iteration (scipy's eigsh) run to
     convergence, so that the result does not depend on the start vector drawn
     from `seed`: a randomized SVD with two power iterations moved neighbour
-    lists with the seed (ferryman -> vasudeva at rank 22 or 56, DESIGN.md 2.1).
+    lists with the seed (ferryman -> vasudeva at rank 22 or 56).
 
     The Lanczos run is in float32 and finds ``rank + EXTRA_VECTORS`` vectors;
     one Rayleigh-Ritz step in float64 over the block [V, S V] then refines them
-    (Saad, *Numerical Methods for Large Eigenvalue Problems*, ch. 4). Measured
-    at 100,000 documents (15,598 terms, 1.07M non-zeros, one thread): the
-    float32 Lanczos run took 0.98 s of CPU against 2.05 s for float64 Lanczos to
-    machine precision, and the refinement is one QR and one small eigh; the refined
-    vectors differ from that reference by at most ~1e-5 whatever the seed
-    (relative residuals ~2e-6), far below any gap that orders neighbours.
+    (Saad, *Numerical Methods for Large Eigenvalue Problems*, ch. 4). The
+    float32 run takes much less CPU than a float64 Lanczos run to machine
+    precision, and the refinement is one QR and one small eigh. At 100,000
+    documents (15,598 terms, 1.07M non-zeros) the refined vectors differ from
+    that float64 reference by at most ~1e-5 whatever the seed (relative
+    residuals ~2e-6), far below any gap that orders neighbours.
 
     Returns u (n, rank) and s (rank,), by decreasing s.
     """

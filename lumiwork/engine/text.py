@@ -69,7 +69,7 @@ class Token(NamedTuple):
     """One word of a text: its surface form, lemma and character span.
 
     A named tuple: a search tokenizes every document it answers with, and
-    this is made about three times faster than a frozen dataclass."""
+    this is made much faster than a frozen dataclass."""
 
     surface: str
     lemma: str
@@ -81,7 +81,7 @@ class Token(NamedTuple):
 def remember_lemmas(words: list[str], lemmas: list[str], language: str = LANGUAGE) -> None:
     """Put known (word, lemma) pairs in a language's lemma cache, as far as
     LEMMA_CACHE_WORDS leaves room: a model's own words, so that finding the
-    terms of its documents never waits for the lemmatizer (20-50 µs a word)."""
+    terms of its documents never waits for the lemmatizer."""
     cache = _lemma_caches.setdefault(language, {})
     room = max(0, LEMMA_CACHE_WORDS - len(cache))
     cache.update(zip(words[:room], lemmas[:room]))
@@ -134,7 +134,7 @@ def known_words(language: str = LANGUAGE) -> dict[str, float]:
 def warm_up(language: str = LANGUAGE) -> None:
     """Load what lemmatizing a language reads on first use: simplemma's
     dictionary, the stopwords and wordfreq's frequencies (which check a guessed
-    lemma): 70-180 ms that would otherwise fall on the first text that needs them."""
+    lemma), which would otherwise fall on the first text that needs them."""
     lemmatize("warming", language)
     stopwords(language)
     known_words(language)
@@ -143,7 +143,7 @@ def warm_up(language: str = LANGUAGE) -> None:
 def lemma_spans(text: str, language: str = LANGUAGE) -> tuple[list[str], list[int], list[int]]:
     """The lemmas of a text's words and their character spans (starts, ends):
     what a search needs of each document it answers with, without a Token
-    per word (that made finding a document's terms 1.7 times slower)."""
+    per word (making those was a large share of finding a document's terms)."""
     known = _lemma_caches.setdefault(language, {})
     lemmas, starts, ends = [], [], []
     for match in WORD_PATTERN.finditer(text):

@@ -56,7 +56,7 @@ def limit_blas_threads() -> None:
 
     OpenBLAS keeps one pool of threads, one per core, shared by every caller:
     queries running at once on the request threads each asked it for every
-    core and spun waiting for each other (benchmarks/RESULTS.md). Concurrent
+    core and spun waiting for each other (CHANGELOG.md). Concurrent
     requests, not BLAS threads, keep the cores busy. Builds run in their own
     process and keep all their BLAS threads. Not for the embedded server: it
     shares its process with the user's numpy.

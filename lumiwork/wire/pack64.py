@@ -8,25 +8,19 @@ characters and writes the float64 entries in a single pass over the ASCII bytes.
 separator after each, so that one length check proves they all have the same
 length); `unpack_buffer` reads them in place, e.g. inside a JSON answer.
 
-Measured at 100,000 vectors of 150 dimensions (2 shared cores, fastest of 7):
-`[pack64.unpack64(s) for s in strings]` 1.06-1.10 s; `unpack_many` 17-22 ms
-(50x; join and encode 5 ms of it, the rest the kernel, including the page faults
-of the fresh 120 MB result); `unpack_buffer` 17 ms, 11 ms into an existing array.
-The numpy formulation this replaces (bytes.translate, then whole-array shifts on
-unaligned 32-bit words) took 50 ms and 66 ms: every step made a temporary the
-size of the input. There is one thread. Two (the kernel lets go of the GIL)
-took 12-13 ms instead of 22 when the second core was idle, but on a shared
-machine it mostly is not: there they were 2-3% slower at the median, and some
-processes were slow throughout (fastest of 9 at 40 ms against 22).
+Why a compiled loop: `pack64.unpack64` string by string is slow for a whole
+project's vectors, and the numpy formulation it replaced (bytes.translate, then
+whole-array shifts on unaligned 32-bit words) made a temporary the size of the
+input at every step. The loop runs on one thread: a second one (the kernel
+lets go of the GIL) helps only when the other core is idle, which on a shared
+machine it mostly is not.
 
-The price is numba's start-up, once per process on the first decode: 0.3-0.6 s
-to import numba and load the kernel from its cache (0.3 s when lumiwork's other
-imports, scipy among them, are already in), and 0.8-1.3 s the very first time on
-a machine, when the kernel is compiled and cached. So a process must decode some
-0.6-1 million vectors before the kernel has paid for itself; a notebook that
-fetches one project's vectors once comes out about 0.3 s behind. numba is
-imported on the first decode, not with this module. There is no numpy fallback:
-numba is a dependency, and one decoder is one thing to keep bit-identical.
+The price is numba's start, once per process on the first decode: importing
+numba and loading the kernel from its cache, and the very first time on a
+machine compiling it. So numba is imported on the first decode, not with this
+module, and `unpack` decodes a single vector without it. There is no numpy
+fallback: numba is a dependency, and one decoder is one thing to keep
+bit-identical. The figures behind these choices are in CHANGELOG.md.
 """
 from __future__ import annotations
 
@@ -41,8 +35,8 @@ _SEPARATOR_DIGIT = 64  # pack_many's digit for the separator: just past the larg
 # Rows per block for pack_many: the block's digits and strings stay in a core's L2 cache.
 _BLOCK_ROWS = 512
 # unpack_many joins this many characters at a time, so the joined bytes stay in
-# cache and their memory is reused: joins of 2048 rows of 451 characters
-# instead of 512 took 37 ms instead of 5 at 100k, their memory page-faulted anew.
+# cache and their memory is reused: much larger joins (a few thousand rows of 451
+# characters) had their memory page-faulted anew each time.
 _BLOCK_CHARS = 1 << 18
 _DIGIT_OF = {char: digit for digit, char in enumerate(CHARS)}
 # digit -> character for pack_many, the separator digit -> separator.
@@ -143,8 +137,8 @@ def _first_problem(strings: list, width: int) -> str:
 
 def unpack(string: str | bytes) -> np.ndarray:
     """One vector, like `pack64.unpack64`. Decoded without the compiled kernel:
-    for one vector numba's start (~0.3 s per process) would cost a thousand
-    times the decode, e.g. in a notebook that reads one topic's vector."""
+    for one vector numba's start (once per process) would cost far more than
+    the decode, e.g. in a notebook that reads one topic's vector."""
     raw = string if isinstance(string, bytes) else string.encode("ascii", errors="replace")
     try:
         digits = [_DIGIT_OF[char] for char in raw]

@@ -104,7 +104,7 @@ class TopicClassifier:
     @classmethod
     def build(cls, model: Model, topics: Sequence[Topic | dict], threshold: float = DEFAULT_THRESHOLD,
               num_topics: int | str = 1) -> TopicClassifier:
-        """A classifier for `model`, calibrated on it (about 0.1 s on Siddhartha)."""
+        """A classifier for `model`, calibrated on it (see `calibrate`)."""
         return cls(topics, calibrate(model), threshold, num_topics)
 
     @property

@@ -435,7 +435,7 @@ class _Rows:
     def matrix(self) -> np.ndarray:
         # The empty page that shows the end was decoded into no slot: it must not
         # send a whole project's rows through a copy (120 MB at 100,000 documents,
-        # a fresh allocation that took 10 ms and at times 100-270 ms of page faults).
+        # a fresh allocation whose page faults at times stalled the copy).
         blocks = [block for block in self.blocks if len(block)]
         if self.whole is not None and blocks and all(block.base is self.whole for block in blocks):
             return self.whole[:self.rows]

@@ -126,10 +126,10 @@ class MemoryReserve:
     """Heap memory touched in advance, which the build then reuses instead of
     faulting in fresh pages (glibc only; elsewhere it does nothing).
 
-    A fresh process takes every page it allocates from the kernel, zeroed; at
-    100,000 documents that was 0.5-0.6 s of system time in a 3.5-4 s build. With
-    640 MB touched while the process waited, the same build spent 0.09 s there
-    and finished 0.4-0.55 s sooner (three runs each). glibc keeps freed heap
+    A fresh process takes every page it allocates from the kernel, zeroed, and
+    those page faults are a noticeable part of a build's time. Touched while the
+    process waits, the pages are there when the build starts, and it finishes
+    sooner (CHANGELOG.md). glibc keeps freed heap
     memory when told to (M_TRIM_THRESHOLD) and serves blocks below
     M_MMAP_THRESHOLD (at most 32 MB) from the heap, so the build's many
     sub-32 MB arrays land on pages already there.
@@ -196,12 +196,12 @@ def child_entry() -> None:
     for one order on the connection and build it.
 
     The server starts this process before it is needed (a spare, see
-    server/builder.py), so the interpreter's start, the engine's imports and
-    the English word lists (together about 0.9 s of CPU at nice 10) are paid while it
-    waits, not while a user waits for a recalculation; so is touching the
+    ProcessBuilder.prepare in parent.py), so the interpreter's start, the
+    engine's imports and the English word lists are paid while it waits, not
+    while a user waits for a recalculation; so is touching the
     memory the build will use (see MemoryReserve).
     """
-    lower_priority(BUILD_NICENESS)  # first: the imports below are a second of CPU
+    lower_priority(BUILD_NICENESS)  # first: the imports below take a lot of CPU
     die_with_parent(int(sys.argv[2]))
     warm_up()
     connection = Connection(int(sys.argv[1]))
@@ -212,8 +212,8 @@ def child_entry() -> None:
     build(order, connection, started)
     connection.close()
     # Reported: skip the interpreter's teardown, which frees the build's
-    # objects one by one (0.2 s at 100,000 documents) while the server waits
-    # to reap this process before it records the job as done.
+    # objects one by one while the server waits to reap this process before it
+    # records the job as done.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -1,7 +1,7 @@
 """Builds run in a child process at low CPU priority, one at a time.
 
 A build holds the GIL for long stretches of Python and numpy; on a server
-thread it made every query wait behind it (benchmarks/RESULTS.md). In a child
+thread it made every query wait behind it (CHANGELOG.md). In a child
 process at nice 10 (and SCHED_BATCH where Linux has it) the kernel gives
 queries the CPU first and the build gets what they leave.
 
@@ -99,7 +99,7 @@ class ProcessBuilder:
     `prepare` starts the next build's child ahead of time (the server calls it
     when documents arrive, as a recalculation usually follows); it waits, its
     imports done and the memory the build will use touched, for the order: that
-    comes off the recalculation (benchmarks/RESULTS.md). A waiting spare holds
+    comes off the recalculation (CHANGELOG.md). A waiting spare holds
     its interpreter plus that memory (child.RESERVE_BYTES_PER_DOCUMENT per
     document, at most RESERVE_MAX_MEGABYTES, given back after
     RESERVE_IDLE_SECONDS). Each child builds once and exits, so no build

@@ -90,9 +90,10 @@ LOGIN_WINDOW_SECONDS = 300.0  # ...within this many seconds
 # User names and addresses whose recent failures are remembered at once (about
 # 1 kB each with a full window, so ~20 MB at most). Past this, the name or address
 # that failed least recently is forgotten first. Every failure costs its sender an
-# scrypt hash (~25 ms of a core), and an address may fail LOGIN_ATTEMPTS times a
-# window: pushing out a name under attack takes thousands of failures from over a
-# thousand addresses, several minutes' work, to win another LOGIN_ATTEMPTS guesses.
+# scrypt hash (tens of milliseconds of a core), and an address may fail
+# LOGIN_ATTEMPTS times a window: pushing out a name under attack takes thousands
+# of failures from over a thousand addresses, several minutes' work, to win
+# another LOGIN_ATTEMPTS guesses.
 LOGIN_THROTTLE_KEYS = 20_000
 
 

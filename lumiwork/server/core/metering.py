@@ -27,13 +27,13 @@ class ReadLimiter:
     else shares Starlette's pool of 40 threads.
 
     The reads are CPU-bound, and with 20 of them sharing the GIL the event loop
-    and every request waited on each other: at 100,000 documents with 20 clients
-    on 2 cores, limiting them to 2 at a time raised throughput from 205 to 262
-    requests a second and cut p99 from about 240-560 ms to 170 ms, since a request
-    now waits in line instead of being sliced against 19 others. Writes and
-    public endpoints (ping/) stay outside, so a long upload neither takes a turn
-    nor waits for one. The cost: as many long reads at once as there are turns
-    (whole-project document downloads) hold the other reads until one ends.
+    and every request waited on each other. Limited to READ_THREADS at a time,
+    they serve more requests a second and the slowest answers come sooner
+    (CHANGELOG.md), since a request now waits in line instead of being sliced
+    against 19 others. Writes and public endpoints (ping/) stay outside, so a
+    long upload neither takes a turn nor waits for one. The cost: as many long
+    reads at once as there are turns (whole-project document downloads) hold
+    the other reads until one ends.
     """
 
     def __init__(self, threads: int = READ_THREADS):

@@ -127,7 +127,7 @@ def settle() -> bool:
     A model holds hundreds of thousands of Python objects (ids, terms, their
     indexes) that live as long as it does; left to the collector, every full
     collection walks them all, and holds every query meanwhile
-    (benchmarks/RESULTS.md). Frozen, they are skipped. Frozen objects are still
+    (CHANGELOG.md). Frozen, they are skipped. Frozen objects are still
     freed by reference counting when the model goes; collecting first keeps
     today's cyclic garbage out of the frozen set."""
     gc.collect()

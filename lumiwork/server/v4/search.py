@@ -174,8 +174,8 @@ QUICK_LIMIT = 100
 
 def quick_search(call: Call, query: dict[str, str]) -> bool:
     """Whether a search is quick enough to run on an idle server's event loop
-    (see http.endpoint): its project's model is loaded, and it asks for at most
-    QUICK_LIMIT results (at 1M documents ten took 10 ms)."""
+    (see core.pipeline.endpoint): its project's model is loaded, and it asks
+    for at most QUICK_LIMIT results."""
     limit = query.get("limit", "").strip()
     small = not limit or (limit.isascii() and limit.isdigit() and len(limit) <= 4 and int(limit) <= QUICK_LIMIT)
     return small and call.path["project"] in call.server.models
