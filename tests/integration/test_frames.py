@@ -154,7 +154,8 @@ def test_words_only_general_knowledge_knows_are_answered(demo_project):
     found = frames.search_documents(demo_project, text="bicycle", limit=3)
     assert len(found) == 3 and found["score"].iloc[0] > 0
     for frame in (related, found):  # and they say where the answer comes from
-        assert frame.attrs["note"].startswith("'bicycle' is not in this project") and "general knowledge" in frame.attrs["note"]
+        note = frame.attrs["note"]
+        assert note.startswith("'bicycle' is not in this project") and "general knowledge" in note
     known = frames.related_terms(demo_project, text="river", limit=5)
     assert "note" not in known.attrs
 
