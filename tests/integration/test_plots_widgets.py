@@ -119,7 +119,7 @@ def test_panels_say_when_no_word_is_known(demo_project, build, box):
     assert panel.frame is not None and len(panel.output.outputs) >= 1
     panel.children[0].children[box].value = "xqzvy"
     assert panel.frame is None and panel.figure is None and panel.output.outputs == ()
-    assert panel.message.value.startswith("<b>No results:</b> the word &#x27;xqzvy&#x27; is not known")
+    assert panel.message.value.startswith("<b>No results:</b> &#x27;xqzvy&#x27; is not known")
     panel.children[0].children[box].value = ""
     assert "empty" in panel.message.value and panel.frame is None
     panel.children[0].children[box].value = "river"

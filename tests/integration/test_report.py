@@ -31,7 +31,7 @@ def test_report_has_header_progress_and_static_panels(server, demo_project, tmp_
     assert "lumiwork-panel" in page and "Search: <b>river</b>" in page  # the panel, static
     assert "&lt;LuminosoClient" not in page and "<LuminosoClient" not in page
     assert "application/vnd.jupyter.widget-view+json" not in page
-    assert "the word &#x27;xqzvy&#x27; is not known" in page or "the word 'xqzvy' is not known" in page
+    assert "&#x27;xqzvy&#x27; is not known" in page or "'xqzvy' is not known" in page
 
 
 def test_a_dead_server_is_one_line(dead_url, tmp_path):

@@ -96,11 +96,11 @@ def small_disk(path, size="4m", options=""):
 def fill(folder):
     """Write until the disk is full; returns the filler file."""
     filler = folder / "filler"
-    with open(filler, "wb") as handle:
+    # unbuffered: a buffered file would try again to write what did not fit when it closes
+    with open(filler, "wb", buffering=0) as handle:
         with contextlib.suppress(OSError):
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
     return filler
 
 
