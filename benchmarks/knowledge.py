@@ -17,7 +17,8 @@ stop. Each figure is reported for every splitting, with its spread.
 - river@20, coconut@20: how many of the cookbook's own neighbour lists
   (../shared/seeds/analytics-api-examples.txt) are among the 20 nearest terms
   (counted on lemmas: 9 distinct lemmas each);
-- river*@20, coconut*@20: the same for DESIGN.md 2.1's gold lists;
+- river*@20, coconut*@20: the same for the gold lists RIVER_GOLD and
+  COCONUT_GOLD below (9 lemmas each);
 - MRR: tests/data/heldout-neighbours.tsv (55 pairs fixed before tuning);
 - each of those also "with repeats": phrases containing the query kept among
   its neighbours (related_terms without `without_phrases_of`);
@@ -30,19 +31,25 @@ times build_model at that many documents (benchmarks/run.py's spliced
 Siddhartha sentences) with every installed source, the background cached,
 after one warm-up build; it uses only `load_or_build(folder)` and
 `build_model`, so an older checkout can be timed the same way by pointing
-PYTHONPATH at it.
+PYTHONPATH at it (each run records the package it timed).
+
+Both modes print their rows and write them to benchmarks/out/ (see record.py)
+unless --json names a file.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from lumiwork.engine import build_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 
 try:  # not in checkouts older than these measurements, which --build can still time
     from lumiwork.engine.evaluation import SPLITTINGS, hits_at, mean_reciprocal_rank, read_pairs, siddhartha_split
@@ -53,8 +60,10 @@ REPO = Path(__file__).resolve().parents[1]
 RIVER = {"flowed", "rainy", "transported", "ferried across", "stream", "middle", "laughed",
          "reached the large", "sequence"}
 COCONUT = {"eat", "food", "meat", "prepared", "bread", "house", "room", "ate", "treated", "fruit"}
-RIVER_DESIGN = {"ferryman", "water", "flow", "stream", "boat", "bank", "ferry", "shore", "cross"}
-COCONUT_DESIGN = {"food", "eat", "meat", "fruit", "tree", "palm", "nut", "milk", "bread"}
+# Gold lists of river's and coconut's neighbours in Siddhartha beside the
+# cookbook's (the river* and coconut* columns of knowledge-results.md).
+RIVER_GOLD = {"ferryman", "water", "flow", "stream", "boat", "bank", "ferry", "shore", "cross"}
+COCONUT_GOLD = {"food", "eat", "meat", "fruit", "tree", "palm", "nut", "milk", "bread"}
 PATHS = ("own", "pip", "wordnet", "thesauri")
 
 
@@ -85,8 +94,8 @@ def measure(docs, background) -> dict:
         "documents": len(docs), "terms": len(model.terms),
         "river@20": hits_at(model, "river", RIVER, 20),
         "coconut@20": hits_at(model, "coconut", COCONUT, 20),
-        "river*@20": hits_at(model, "river", RIVER_DESIGN, 20),
-        "coconut*@20": hits_at(model, "coconut", COCONUT_DESIGN, 20),
+        "river*@20": hits_at(model, "river", RIVER_GOLD, 20),
+        "coconut*@20": hits_at(model, "coconut", COCONUT_GOLD, 20),
         "mrr": round(mean_reciprocal_rank(model, pairs), 3),
         # the same with phrases that repeat the query kept among the neighbours
         "river@20 with repeats": hits_at(model, "river", RIVER, 20, drop_repeats=False),
@@ -106,7 +115,7 @@ def spread(rows: list[dict], key: str) -> str:
     return f"{min(values)}-{max(values)} (median {statistics.median(values)})"
 
 
-def time_builds(text: str, size: int, runs: int, cache: str | None) -> int:
+def time_builds(text: str, size: int, runs: int, cache: str | None) -> dict:
     from run import make_corpus
 
     import lumiwork
@@ -116,16 +125,17 @@ def time_builds(text: str, size: int, runs: int, cache: str | None) -> int:
         background = background_space.load_or_build(Path(cache or temporary))
     docs = [{**doc, "_id": str(i)} for i, doc in enumerate(make_corpus(size, text))]
     build_model(docs[:2000], background=background)  # warm-up: lemma caches, imports
-    seconds = []
+    seconds, builds = [], []
     for _ in range(runs):
         start = time.perf_counter()
         model = build_model(docs, background=background)
         seconds.append(time.perf_counter() - start)
-        print(json.dumps({"package": str(Path(lumiwork.__file__).parent), "documents": size,
-                          "seconds": round(seconds[-1], 2),
-                          "stages": {k: round(v, 2) for k, v in model.timings.items()}}), flush=True)
+        builds.append({"package": str(Path(lumiwork.__file__).parent), "documents": size,
+                       "seconds": round(seconds[-1], 2),
+                       "stages": {k: round(v, 2) for k, v in model.timings.items()}})
+        print(json.dumps(builds[-1]), flush=True)
     print(f"median {statistics.median(seconds):.2f} s over {runs} builds")
-    return 0
+    return {"machine": record.machine(), "builds": builds, "median_seconds": round(statistics.median(seconds), 2)}
 
 
 def main(argv=None) -> int:
@@ -134,15 +144,15 @@ def main(argv=None) -> int:
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
     parser.add_argument("--splittings", nargs="+", default=list(SPLITTINGS), choices=SPLITTINGS)
     parser.add_argument("--cache", help="background cache folder (default: a temporary one)")
-    parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--json", help=record.JSON_HELP)
     parser.add_argument("--build", type=int, help="only time builds of this many documents")
     parser.add_argument("--runs", type=int, default=4, help="builds to time with --build")
     args = parser.parse_args(argv)
     if args.build:
-        return time_builds(args.text, args.build, args.runs, args.cache)
+        record.write(time_builds(args.text, args.build, args.runs, args.cache), args.json, "knowledge")
+        return 0
     splits = {name: siddhartha_split(args.text, name) for name in args.splittings}
-    result: dict = {"machine": f"{platform.node()} {platform.processor() or platform.machine()}",
-                    "date": time.strftime("%Y-%m-%d"), "rows": []}
+    result: dict = {"machine": record.machine(), "rows": []}
     with tempfile.TemporaryDirectory() as temporary:
         cache = Path(args.cache or temporary)
         for path in args.paths:
@@ -158,8 +168,7 @@ def main(argv=None) -> int:
             summary = {key: spread(rows, key) for key in ("river@20", "coconut@20", "mrr")}
             print(f"{path}: background {loaded:.2f} s; " + "; ".join(f"{k} {v}" for k, v in summary.items()),
                   flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    record.write(result, args.json, "knowledge")
     return 0
 
 

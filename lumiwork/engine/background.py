@@ -29,8 +29,9 @@ Dutch
 
 Each result is cached under the data folder in a file named by a hash of its
 inputs (language, sources, package versions, file sizes, parameters), so it is
-built once (0.5-5 s for English, 1-20 s for another language, which also
-needs the English one) and loaded in well under a second afterwards.
+built once (another language also needs the English one) and loaded from that
+file afterwards; benchmarks/knowledge-results.md gives the build and load
+times per language.
 """
 from __future__ import annotations
 
@@ -313,8 +314,8 @@ def build(progress: Callable[[str], None] | None = None, *, language: str = "en"
           sources: Sequence[str] | None = None, wordnet_dir: Path | str | None = None,
           thesaurus_dir: Path | str | None = None, dictionary_dir: Path | str | None = None,
           english: Background | None = None) -> Background:
-    """Read the installed sources for `language` and make the background
-    (1-20 s); raises BackgroundUnavailable. See the module's docstring for what
+    """Read the installed sources for `language` and make the background;
+    raises BackgroundUnavailable. See the module's docstring for what
     each language gets. A language with a dictionary into English needs the
     English background (`english`, else built here from the same places)."""
     started = time.perf_counter()
@@ -435,8 +436,8 @@ def translation_vectors(language: str, english: Background, dictionary_dir=None)
     translations the English background knows are left out.
 
     Made as two sparse products (translations x English words, then
-    headwords x translations) rather than a small product per entry: the
-    German dictionary's 480,000 entries took 30 s that way.
+    headwords x translations) rather than a small product per entry, which
+    is slow for dictionaries as large as the German one (480,000 entries).
     """
     from .text import known_words, lemmatize
 
@@ -529,7 +530,7 @@ def save(background: Background, path: Path) -> None:
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz")
     with open(tmp, "wb") as handle:
         # NUL-joined UTF-8, not a fixed-width str array: the German thesaurus' longest
-        # phrase widened every entry (103 MB against 52 MB)
+        # phrase widened every entry, about doubling the file
         joined = np.frombuffer("\0".join(background.words).encode("utf-8"), dtype=np.uint8)
         np.savez(handle, word_bytes=joined, vectors=background.vectors,
                  key=np.array(background.key), info=np.array(json.dumps(background.info)),

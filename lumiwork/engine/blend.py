@@ -8,7 +8,8 @@ Each term's final vector joins two unit blocks, ``[sqrt(1 - share) * p ; sqrt(sh
   vector, the rest coming from where its background vector maps into the
   project space. ``M`` is a ridge regression from background to project space
   fitted on the project's frequent terms. This is the empirical-Bayes reading
-  of "a word used twice says little about itself" (the prior of DESIGN.md 2.1).
+  of "a word used twice says little about itself": general knowledge is the
+  prior, the project's co-occurrences the evidence.
 - ``b`` (background block, 50 axes) is the term's retrofitted GloVe vector.
   For the project's own names (terms far more frequent here than in general
   English, or unknown to the background) it is instead the correlation-weighted
@@ -139,7 +140,7 @@ def neighbour_mean(queries: np.ndarray, keys: np.ndarray, values: np.ndarray, k:
     queries: (t, d) unit rows; keys: (n, d) unit rows; values: (n, e).
     Returns (t, e) float64 unit rows (zero where no key is similar). Computed
     in float32 blocks of DOMAIN_BLOCK queries: the full (targets, donors)
-    matrix was 190 MB and 1.2 s at 10,000 documents; blocks keep memory flat.
+    matrix grows with both; blocks keep memory flat.
     """
     result = np.zeros((len(queries), values.shape[1]))
     if not len(keys) or not len(queries):

@@ -88,9 +88,8 @@ class Model:
         self._memo_lock = threading.Lock()  # guards _memo, _kept and _key_locks only
         self._key_locks: dict = {}  # key -> the lock of the thread computing it
 
-    # Made on first use, not in every build process that only saves the model
-    # (37 ms at 100,000 documents); the server makes them after a new model is
-    # recorded as current.
+    # Made on first use, not in every build process that only saves the model;
+    # the server makes them after a new model is recorded as current.
     @functools.cached_property
     def doc_index(self) -> dict[str, int]:
         return {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
@@ -126,9 +125,9 @@ class Model:
         those asked with `keep`.
 
         Two threads never compute the same answer twice: the second waits for
-        the first. Answers to other keys do not wait: the document search index
-        takes 0.3-0.6 s to make at 1M documents, and a term search right after
-        a recalculation waited for it (p95 61-87 ms, benchmarks/RESULTS.md)."""
+        the first. Answers to other keys do not wait: a term search right after
+        a recalculation goes ahead while another thread makes the document
+        search index, which takes far longer at 1M documents."""
         with self._memo_lock:
             found = self._remembered(key)
             if found is not _MISSING:
@@ -446,8 +445,8 @@ DOCUMENT_BLOCK = 100_000
 def document_vectors(weighted: sp.csr_matrix, term_vectors: np.ndarray) -> np.ndarray:
     """Unit rows (docs, dims) float32 of ``weighted`` (docs, terms) @ term_vectors,
     a block of documents at a time (zero rows stay zero). Summed in float32: a
-    sentence sums ~20 unit vectors, so rounding stays near 1e-7, and at 1M
-    documents float64 sums took 4.1 s of a 5 s stage."""
+    sentence sums ~20 unit vectors, so rounding stays near 1e-7, and float64
+    sums were most of the stage's time at 1M documents."""
     vectors = np.empty((weighted.shape[0], term_vectors.shape[1]), dtype=np.float32)
     weighted = weighted.astype(np.float32)
     for start in range(0, weighted.shape[0], DOCUMENT_BLOCK):
@@ -479,7 +478,7 @@ def counting_choice(counting: str | None = None, dask_client=None) -> str:
 def subset_sums(membership: sp.csr_matrix, doc_vectors: np.ndarray) -> np.ndarray:
     """(subsets, dims) float64 sums of the document vectors (docs, dims) of each
     subset (membership: docs x subsets), a block of documents at a time: at 1M
-    documents one product over the whole matrix took 2.7 s, blocks 0.17 s."""
+    documents one product over the whole matrix is many times slower."""
     sums = np.zeros((membership.shape[1], doc_vectors.shape[1]))
     for start in range(0, doc_vectors.shape[0], DOCUMENT_BLOCK):
         block = slice(start, start + DOCUMENT_BLOCK)

@@ -80,7 +80,7 @@ def random_projection_embedding(graph: sp.csr_matrix, dimensions: int = EMBEDDIN
     Chosen over a truncated SVD of the graph (or of its random-walk PPMI, as
     NetMF does): those need k-step products of a 100,000-node thesaurus graph,
     far denser than the graph, where this needs `steps` sparse products with
-    an (n, width) block (about 2 s for the German thesaurus).
+    an (n, width) block.
     """
     n = graph.shape[0]
     degree = np.asarray(graph.sum(axis=1)).ravel()

@@ -40,7 +40,7 @@ def synsets(paths: list[Path]) -> Iterator[tuple[str, list[str], list[str]]]:
     A multi-word lemma stands for its head, the last word ("edible_nut" -> nut,
     "coconut_palm" -> palm): most of WordNet's links to everyday words go through
     such lemmas. Measured on Siddhartha: coconut@20 against the cookbook 2 -> 3,
-    DESIGN.md's coconut gold list 4 -> 5, river unchanged.
+    benchmarks/knowledge.py's coconut gold list (coconut*@20) 4 -> 5, river unchanged.
     """
     for path in paths:
         pos_of_file = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}[path.name.split(".")[1]]
