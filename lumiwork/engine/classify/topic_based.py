@@ -90,6 +90,17 @@ class Calibration:
                                                                                      self.message_full))
 
 
+def _segment_max(values: np.ndarray, lengths: list[int], width: int) -> np.ndarray:
+    """(len(lengths), width) maxima of consecutive row blocks of `values` (block i
+    has lengths[i] rows); -inf for an empty block."""
+    result = np.full((len(lengths), width), -np.inf, dtype=np.float64)
+    starts = np.cumsum([0, *lengths[:-1]])
+    filled = np.flatnonzero(np.asarray(lengths) > 0)
+    if len(filled):
+        result[filled] = np.maximum.reduceat(values, starts[filled], axis=0)
+    return result
+
+
 def _ramp(values: np.ndarray, zero: float, one: float) -> np.ndarray:
     return np.clip((values - zero) / (one - zero), 0.0, 1.0)
 
@@ -176,19 +187,25 @@ class TopicClassifier:
 
     def operand_similarities(self, model: Model, messages: Messages) -> np.ndarray:
         """(messages, operands) word evidence s(o, m) of the module's docstring,
-        background words gated."""
+        background words gated. One product per kind of row for the whole batch
+        (a product per message took most of a classification)."""
         vectors, backgrounds = self._operand_rows(model)
-        floor = model.background_noise_floor
-        similarity = np.zeros((len(messages), len(self.operands)), dtype=np.float32)
-        for i in range(len(messages)):
-            scores = messages.concept_rows(model, i) @ vectors.T
-            unseen = messages.unseen_background[i]
-            if len(unseen):  # rows after the terms: the background-only words, in order
-                start = len(messages.term_indices[i])
-                supported = (unseen @ backgrounds.T) > floor
-                scores[start:start + len(unseen)] = np.where(supported, scores[start:start + len(unseen)], 0.0)
-            similarity[i] = scores.max(axis=0, initial=0.0)
-        return similarity
+        n = len(messages)
+        similarity = messages.vectors @ vectors.T  # the message vector is a concept row too
+        terms = [np.asarray(indices, dtype=np.int64) for indices in messages.term_indices]
+        if any(len(t) for t in terms):
+            by_term = model.term_vectors[np.concatenate(terms)] @ vectors.T
+            similarity = np.maximum(similarity, _segment_max(by_term, [len(t) for t in terms], len(self.operands)))
+        lengths = [len(u) for u in messages.unseen]
+        if any(lengths):
+            unseen = np.vstack([u for u in messages.unseen if len(u)])
+            norms = np.linalg.norm(unseen, axis=1, keepdims=True)
+            by_word = (unseen / np.where(norms == 0, 1, norms)) @ vectors.T
+            supported = (np.vstack([b for b in messages.unseen_background if len(b)]) @ backgrounds.T
+                         > model.background_noise_floor)
+            by_word = np.where(supported, by_word, 0.0)
+            similarity = np.maximum(similarity, _segment_max(by_word, lengths, len(self.operands)))
+        return np.maximum(similarity, 0.0).astype(np.float32).reshape(n, len(self.operands))
 
     def message_similarities(self, model: Model, messages: Messages) -> np.ndarray:
         """(messages, operands) message evidence g(o, m), 1 where a message names
