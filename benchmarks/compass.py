@@ -117,9 +117,14 @@ def main(argv=None) -> int:
                 session.post(url + "messages/", json=batch).raise_for_status()
                 batch_seconds.append(time.perf_counter() - start)
             rate = round(batches * 1000 / sum(batch_seconds), 1)
-            stats_url = client.project(client.post("projects/", name="stats", account=account,
-                                                   language="en")["id"]).url
+            stats_project = client.project(client.post("projects/", name="stats", account=account,
+                                                       language="en")["id"])
+            stats_url = stats_project.url
             session.post(stats_url + "documents/", json=[{"text": d["text"]} for d in docs[:300]]).raise_for_status()
+            # a classifier builds the project's space, so messages get their vectors as they are posted
+            stats_project.post("classifiers/", {"name": "things", "type": "topic_based", "status": "active",
+                                                "info": {"topics": [{"title": "money", "info": "money"}]}})
+            stats_project.wait_for_classifiers(timeout=300)
             start_time = now - 7 * 86400
             for first in range(0, args.stats_messages, 5000):
                 chunk = [{"text": docs[i % len(docs)]["text"], "timestamp": start_time + i * 6}
