@@ -315,6 +315,12 @@ def _document(row: dict, where: str, result: ReadResult) -> None:
     for extra in ("source", "language"):
         if row.get(extra):
             doc[extra] = str(row[extra])
+    metadata = row.get("metadata")
+    if metadata is not None:  # API v5's typed metadata (the server checks each entry)
+        if not isinstance(metadata, list):
+            result.problems.append(f"{where}: metadata is not a list of {{type, name, value}}")
+            return
+        doc["metadata"] = metadata
     result.documents.append(doc)
 
 
@@ -342,7 +348,8 @@ def _csv_rows(text: str):
 
 def read_documents(path: str | os.PathLike) -> ReadResult:
     """Documents from a CSV file (header with text, title, date, subset...; the
-    subset column may repeat) or JSON lines / a JSON array of objects. Rows
+    subset column may repeat) or JSON lines / a JSON array of objects (which may
+    carry API v5's "metadata" lists, as lumi-download writes them). Rows
     without text are reported in `problems`, not silently dropped."""
     path = Path(path)
     text = _decode(path.read_bytes())

@@ -59,6 +59,7 @@ def _document(item: object, types: dict[str, str]) -> dict:
         check_text("title", title, "document title")
         entries = check_entries(item.get("metadata"), types)
         for entry in entries:
+            check_text("a metadata name", entry["name"], "subset name")
             if entry["type"] == "string":
                 check_text(f"metadata {entry['name']!r}", entry["name"] + ": " + entry["value"], "subset name")
     except ApiError as error:
