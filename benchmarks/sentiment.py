@@ -53,7 +53,7 @@ def scores(predicted: np.ndarray, truth: np.ndarray) -> dict:
         recall = tp / max(np.count_nonzero(truth == label), 1)
         f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     return {"accuracy": round(float(np.mean(predicted == truth)), 3), "macro_f1": round(float(np.mean(f1s)), 3),
-            "f1": {name: round(value, 3) for name, value in zip(LABEL_NAMES, f1s)}, "n": int(len(truth))}
+            "f1": {name: round(float(value), 3) for name, value in zip(LABEL_NAMES, f1s)}, "n": int(len(truth))}
 
 
 def main(argv=None) -> int:

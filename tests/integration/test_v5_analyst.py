@@ -161,3 +161,23 @@ def test_lumiwork_upload_of_v5_json_lines_round_trips_with_lumi_download(server,
     result = script("lumi-download", "-b", v5_url, "-f", str(tokens), project.project_id, str(tmp_path / "out.jsons"))
     assert result.returncode == 0, result.stderr
     assert [json.loads(line) for line in (tmp_path / "out.jsons").read_text().splitlines()] == docs
+
+
+def test_score_drivers_notebook_exports_as_a_report(server, reviews_project, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    output = tmp_path / "drivers.html"
+    result = subprocess.run([sys.executable, "-m", "lumiwork", "report", str(REPO / "notebooks" /
+                                                                           "12-v5-score-drivers.ipynb"),
+                             "-o", str(output), "--timeout", "120"],
+                            env={**os.environ, "LUMIWORK_URL": server.url, "LUMIWORK_TOKEN": server.token},
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = output.read_text(encoding="utf-8")
+    assert "<title>Score drivers (API v5)</title>" in page and "<b>Project</b> Product reviews" in page
+    assert "lumiwork-panel" in page and "Score: <b>rating</b>" in page  # the panel, static
+    assert "<V5Client" not in page and "&lt;V5Client" not in page
