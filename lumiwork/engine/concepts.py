@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from .model import Model
 from .query import top_terms
@@ -164,13 +165,6 @@ def related_terms_many(model: Model, concepts: Sequence[Concept],
     return [related_terms(model, c, hidden) for c in concepts]
 
 
-def _docs_with_any(model: Model, terms: Sequence[int], marks: np.ndarray) -> None:
-    """Mark the documents holding any of `terms`."""
-    columns = model.term_docs
-    for index in terms:
-        marks[columns.indices[columns.indptr[index]:columns.indptr[index + 1]]] = True
-
-
 def _docs_with_all(model: Model, terms: Sequence[int]) -> np.ndarray:
     """Sorted indices of the documents holding every one of `terms`."""
     columns = model.term_docs
@@ -183,39 +177,74 @@ def _docs_with_all(model: Model, terms: Sequence[int]) -> np.ndarray:
 
 @dataclass
 class Matches:
-    """Which of the model's documents match each concept.
+    """Which of the model's documents match each concept: `exact` and `matched`
+    (exact or conceptual), each a sparse (n_docs, concepts) matrix of ones,
+    over all the model's documents (no filter). Statistics are products of
+    their transposes with (n_docs,) vectors: their cost grows with the matches,
+    not with the documents."""
 
-    exact[c], matched[c]: (n_docs,) bool, exact matches and every match (exact
-    or conceptual) of concept c, over all the model's documents (no filter)."""
+    exact: sp.spmatrix
+    matched: sp.spmatrix
 
-    exact: list[np.ndarray]
-    matched: list[np.ndarray]
+    def documents(self, concept: int, exact: bool = False) -> np.ndarray:
+        """Sorted indices of the documents matching one concept (exactly, with `exact`)."""
+        column = (self.exact if exact else self.matched)[:, [concept]].tocoo()
+        return np.sort(column.row.astype(np.int64))
+
+
+def _indicator(matrix: sp.spmatrix) -> sp.spmatrix:
+    """The matrix with every stored value made 1 (a count of matching terms -> a match)."""
+    matrix.data = np.ones(len(matrix.data), dtype=np.float32)
+    return matrix
+
+
+def _term_matches(model: Model, pairs: list[tuple[int, int]], k: int) -> sp.spmatrix:
+    """(n_docs, k): a one where document d holds the term t of a (t, c) pair for
+    concept c. Only the needed columns of the term-document matrix are read."""
+    n = len(model.doc_ids)
+    if not pairs:
+        return sp.csc_matrix((n, k), dtype=np.float32)
+    terms = np.array([t for t, _ in pairs], dtype=np.int64)
+    needed, rows = np.unique(terms, return_inverse=True)
+    link = sp.csr_matrix((np.ones(len(pairs), dtype=np.float32), (rows, [c for _, c in pairs])),
+                         shape=(len(needed), k))
+    return _indicator(model.term_docs[:, needed].astype(np.float32) @ link)
 
 
 def match(model: Model, concepts: Sequence[Concept], related: Sequence[Sequence[tuple[int, float]]]) -> Matches:
     """Exact matches and all matches of each concept (see the module's docstring)."""
-    n = len(model.doc_ids)
-    exact_masks, matched_masks = [], []
-    for concept, terms in zip(concepts, related):
-        exact = np.zeros(n, dtype=bool)
+    k = len(concepts)
+    single, together = [], []
+    for c, concept in enumerate(concepts):
         for group in concept.groups:
             if len(group) == 1:
-                _docs_with_any(model, group, exact)
+                single.append((group[0], c))
             elif group:
-                exact[_docs_with_all(model, group)] = True
-        matched = exact.copy()
-        _docs_with_any(model, [index for index, _ in terms], matched)
-        exact_masks.append(exact)
-        matched_masks.append(matched)
-    return Matches(exact_masks, matched_masks)
+                together.append((c, group))
+    conceptual = [(t, c) for c, terms in enumerate(related) for t, _ in terms]
+    exact = _term_matches(model, single, k)
+    matched = _term_matches(model, single + conceptual, k) if conceptual else exact
+    if together:  # a text that is no term: its documents hold all its words
+        rows = [_docs_with_all(model, group) for _, group in together]
+        extra = sp.csc_matrix((np.ones(sum(map(len, rows)), dtype=np.float32),
+                               (np.concatenate(rows), np.repeat([c for c, _ in together], [len(r) for r in rows]))),
+                              shape=(len(model.doc_ids), k))
+        exact, matched = _indicator(exact + extra), _indicator(matched + extra)
+    return Matches(exact, matched)
+
+
+def _per_concept(matrix: sp.csc_matrix, values: np.ndarray) -> np.ndarray:
+    """(concepts,) sums of `values` (n_docs,) over each concept's documents."""
+    return np.asarray(matrix.T @ values).ravel()
 
 
 # ---- statistics ---------------------------------------------------------------------------
 
 def match_counts(matches: Matches, usable: np.ndarray) -> list[tuple[int, int]]:
     """(exact_match_count, match_count) of each concept among the usable documents."""
-    return [(int(np.count_nonzero(exact & usable)), int(np.count_nonzero(matched & usable)))
-            for exact, matched in zip(matches.exact, matches.matched)]
+    weight = usable.astype(np.float64)
+    exact, total = _per_concept(matches.exact, weight), _per_concept(matches.matched, weight)
+    return [(int(round(e)), int(round(t))) for e, t in zip(exact, total)]
 
 
 def sentiment_counts(matches: Matches, labels: np.ndarray, usable: np.ndarray) -> list[dict]:
@@ -224,13 +253,12 @@ def sentiment_counts(matches: Matches, labels: np.ndarray, usable: np.ndarray) -
 
     labels: (n_docs,) int8, POSITIVE / NEUTRAL / NEGATIVE.
     share = count / total (all three 0 when no document matches)."""
+    counted = {name: _per_concept(matches.matched, (usable & (labels == value)).astype(np.float64))
+               for name, value in (("positive", POSITIVE), ("neutral", NEUTRAL), ("negative", NEGATIVE))}
     results = []
-    for matched in matches.matched:
-        chosen = labels[matched & usable]
-        total = len(chosen)
-        counts = {"positive": int(np.count_nonzero(chosen == POSITIVE)),
-                  "neutral": int(np.count_nonzero(chosen == NEUTRAL)),
-                  "negative": int(np.count_nonzero(chosen == NEGATIVE))}
+    for c in range(matches.matched.shape[1]):
+        counts = {name: int(round(values[c])) for name, values in counted.items()}
+        total = sum(counts.values())
         share = {name: (count / total if total else 0.0) for name, count in counts.items()}
         results.append({"sentiment_counts": {**counts, "total": total}, "sentiment_share": share})
     return results
@@ -267,28 +295,38 @@ def drivers(matches: Matches, scores: np.ndarray, usable: np.ndarray) -> list[Dr
       importance    = |impact| * m / max over the concepts asked of |impact| * m,
                       in [0, 1]: 1 for the concept whose matches move the total of
                       the scores most (0 for all when none moves it).
-    average_score is None (and impact, confidence 0) for a concept with no scored match."""
+    average_score is None (and impact, confidence 0) for a concept with no scored match.
+
+    Every concept's sums come from three products (count, sum and sum of
+    squares of the scores, centred on the baseline so the squares do not lose
+    precision); R's are S's minus M's."""
     scored = usable & ~np.isnan(scores)
-    values = np.where(scored, scores, 0.0)
     n = int(np.count_nonzero(scored))
-    baseline = float(values.sum() / n) if n else None
+    k = matches.matched.shape[1]
+    if not n:
+        return [Driver(0, None, None, 0.0, 0.0) for _ in range(k)]
+    baseline = float(scores[scored].mean())
+    centred = np.where(scored, scores - baseline, 0.0)
+    counts = np.rint(_per_concept(matches.matched, scored.astype(np.float64))).astype(np.int64)
+    sums = _per_concept(matches.matched, centred)
+    squares = _per_concept(matches.matched, centred * centred)
+    total, total_squares = float(centred.sum()), float((centred * centred).sum())
     results = []
-    for matched in matches.matched:
-        inside = matched & scored
-        m = int(np.count_nonzero(inside))
-        if not m or baseline is None:
-            results.append(Driver(m, None, baseline, 0.0, 0.0))
+    for m, sum_m, squares_m in zip(counts.tolist(), sums.tolist(), squares.tolist()):
+        if not m:
+            results.append(Driver(0, None, baseline, 0.0, 0.0))
             continue
-        chosen = values[inside]
-        rest = values[scored & ~matched]
-        mean_m = float(chosen.mean())
-        impact = mean_m - baseline
+        r = n - m
+        mean_m = sum_m / m  # centred: the impact itself
         confidence = 0.0
-        if m >= 2 and len(rest) >= 2:
-            spread = math.sqrt(float(chosen.var(ddof=1)) / m + float(rest.var(ddof=1)) / len(rest))
-            if spread > 0:
-                confidence = (mean_m - float(rest.mean())) / spread
-        results.append(Driver(m, mean_m, baseline, impact, confidence))
+        if m >= 2 and r >= 2:
+            mean_r = (total - sum_m) / r
+            var_m = max(squares_m - m * mean_m * mean_m, 0.0) / (m - 1)
+            var_r = max(total_squares - squares_m - r * mean_r * mean_r, 0.0) / (r - 1)
+            spread = math.sqrt(var_m / m + var_r / r)
+            if spread > 1e-12:
+                confidence = (mean_m - mean_r) / spread
+        results.append(Driver(m, baseline + mean_m, baseline, mean_m, confidence))
     weights = [abs(d.impact) * d.scored_count for d in results]
     top = max(weights, default=0.0)
     for driver, weight in zip(results, weights):
@@ -373,6 +411,13 @@ def suggested_concepts(model: Model, num_clusters: int, per_cluster: int,
     return found
 
 
+def _candidate_sums(model: Model, candidates: list[int], values: np.ndarray) -> np.ndarray:
+    """(candidates,) sums of `values` (n_docs,) over the documents holding each candidate term."""
+    if not candidates:
+        return np.zeros(0)
+    return np.asarray(model.term_docs[:, candidates].astype(np.float64).T @ values).ravel()
+
+
 def sentiment_suggested(model: Model, labels: np.ndarray, usable: np.ndarray, limit: int,
                         sentiment_words: frozenset[str], ignored: frozenset[str] = frozenset()) -> list[Concept]:
     """Concepts people express sentiment about: of the SUGGESTION_CANDIDATES
@@ -380,10 +425,7 @@ def sentiment_suggested(model: Model, labels: np.ndarray, usable: np.ndarray, li
     (`sentiment_words`, lemmas of the lexicon), the `limit` with the most
     usable documents that hold them and are positive or negative; ties by relevance."""
     candidates = candidate_terms(model, ignored, sentiment_words)
-    polar = usable & (labels != NEUTRAL)
-    columns = model.term_docs
-    counts = [int(np.count_nonzero(polar[columns.indices[columns.indptr[i]:columns.indptr[i + 1]]]))
-              for i in candidates]
+    counts = np.rint(_candidate_sums(model, candidates, (usable & (labels != NEUTRAL)).astype(np.float64)))
     order = sorted(range(len(candidates)), key=lambda j: (-counts[j], j))[:limit]
     return [term_concept(model, candidates[j]) for j in order if counts[j] > 0]
 
@@ -395,22 +437,18 @@ def drivers_suggested(model: Model, scores: np.ndarray, usable: np.ndarray, limi
     terms that are not sentiment words (which move a rating by being one:
     "great", "poor") with at least MIN_DRIVER_MATCHES scored exact matches, the
     `limit` with the largest |impact| * m computed on exact matches alone (the
-    importance of `drivers` before scaling); ties by relevance."""
+    importance of `drivers` before scaling: the |sum| of the matches' scores
+    less the baseline); ties by relevance."""
     candidates = candidate_terms(model, ignored, sentiment_words)
     scored = usable & ~np.isnan(scores)
-    n = int(np.count_nonzero(scored))
-    if not n:
+    if not np.any(scored) or not candidates:
         return []
-    baseline = float(scores[scored].mean())
-    columns = model.term_docs
-    ranked = []
-    for position, index in enumerate(candidates):
-        docs = columns.indices[columns.indptr[index]:columns.indptr[index + 1]]
-        docs = docs[scored[docs]]
-        if len(docs) >= MIN_DRIVER_MATCHES:
-            ranked.append((-abs(float(scores[docs].mean()) - baseline) * len(docs), position, index))
-    ranked.sort()
-    return [term_concept(model, index) for _, _, index in ranked[:limit]]
+    centred = np.where(scored, scores - scores[scored].mean(), 0.0)
+    counts = np.rint(_candidate_sums(model, candidates, scored.astype(np.float64)))
+    weight = np.abs(_candidate_sums(model, candidates, centred))
+    ranked = sorted((j for j in range(len(candidates)) if counts[j] >= MIN_DRIVER_MATCHES),
+                    key=lambda j: (-weight[j], j))
+    return [term_concept(model, candidates[j]) for j in ranked[:limit]]
 
 
 def unique_to_filter(model: Model, usable: np.ndarray, inside: np.ndarray, limit: int,

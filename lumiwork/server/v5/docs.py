@@ -164,9 +164,10 @@ def list_docs(call: Call) -> dict:
         documents = Documents(call, project, model)
         concept = text_concept(model, texts)
         matches = match(model, [concept], [related_terms(model, concept, _hidden(call, project, model))])
-        exact, matched = matches.exact[0], matches.matched[0]
-        chosen = exact if match_type == "exact" else matched & ~exact if match_type == "conceptual" else matched
-        found = np.flatnonzero(chosen & documents.usable)
+        exact, matched = matches.documents(0, exact=True), matches.documents(0)
+        chosen = (exact if match_type == "exact" else np.setdiff1d(matched, exact, assume_unique=True)
+                  if match_type == "conceptual" else matched)
+        found = chosen[documents.usable[chosen]]
         cosines = model.doc_vectors[found] @ concept.vector
         order = np.lexsort((found, -cosines))
         page = order[offset:offset + limit]
