@@ -122,10 +122,18 @@ def _version_1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-# Version 2: API v5's concept lists, and the type of each metadata field of a
-# project (fixed by its first upload). A v5 document's metadata lives in its body,
+def _version_2(db: sqlite3.Connection) -> None:
+    """Compass messages keep their vector and the space it was made in: topic
+    memberships are computed again whenever topics change, without reading
+    every message's text again."""
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector BLOB")
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector_space TEXT")
+
+
+# API v5's concept lists, and the type of each metadata field of a project
+# (fixed by its first upload). A v5 document's metadata lives in its body,
 # beside the subsets its string fields make for API v4.
-TABLES_V2 = """
+API_V5_TABLES = """
 CREATE TABLE IF NOT EXISTS metadata_fields (
     project_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, name));
 CREATE TABLE IF NOT EXISTS concept_lists (
@@ -135,14 +143,16 @@ CREATE TABLE IF NOT EXISTS concept_lists (
 """
 
 
-def _version_2(db: sqlite3.Connection) -> None:
-    for statement in TABLES_V2.split(";"):
+def _api_v5_metadata_types_and_concept_lists(db: sqlite3.Connection) -> None:
+    """API v5: the type of each project's metadata fields, and concept lists."""
+    for statement in API_V5_TABLES.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
 #: The steps, in order: step i brings a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _version_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _version_1, _version_2, _api_v5_metadata_types_and_concept_lists)
 VERSION = len(MIGRATIONS)
 
 
