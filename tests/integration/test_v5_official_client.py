@@ -232,7 +232,7 @@ def test_paths_without_api_v5_are_a_client_error(server, v5_url):
     """lumi-upload -b http://host:port (no /api/v5) sends paths at the host root:
     a readable client error, not a hang or a redirect."""
     client = official().LuminosoClient.connect(v5_url.removesuffix("/api/v5"), token=server.token)
-    with pytest.raises(official().LuminosoClientError):
+    with pytest.raises(official().LuminosoClientError, match="/api/v5"):
         client.get("projects")
     assert v5_client_module().LuminosoClient is official().LuminosoClient
 
