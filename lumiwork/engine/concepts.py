@@ -186,10 +186,27 @@ class Matches:
     exact: sp.spmatrix
     matched: sp.spmatrix
 
-    def documents(self, concept: int, exact: bool = False) -> np.ndarray:
-        """Sorted indices of the documents matching one concept (exactly, with `exact`)."""
-        column = (self.exact if exact else self.matched)[:, [concept]].tocoo()
-        return np.sort(column.row.astype(np.int64))
+
+def concept_documents(model: Model, concept: Concept, related: Sequence[tuple[int, float]]) \
+        -> tuple[np.ndarray, np.ndarray]:
+    """(n_docs,) bool masks of one concept's exact matches and of all its matches
+    (as `match`). For one concept, marking its terms' documents in a mask costs
+    less than building the sparse matrices `match` makes for many."""
+    columns = model.term_docs
+    exact = np.zeros(len(model.doc_ids), dtype=bool)
+
+    def mark(marks: np.ndarray, terms) -> None:
+        for index in terms:
+            marks[columns.indices[columns.indptr[index]:columns.indptr[index + 1]]] = True
+
+    for group in concept.groups:
+        if len(group) == 1:
+            mark(exact, group)
+        elif group:
+            exact[_docs_with_all(model, group)] = True
+    matched = exact.copy()
+    mark(matched, [index for index, _ in related])
+    return exact, matched
 
 
 def _indicator(matrix: sp.spmatrix) -> sp.spmatrix:

@@ -72,6 +72,17 @@ def test_match_counts(model):
     assert engine.match_counts(matches, first_four) == [(2, 3), (2, 2), (0, 0)]
 
 
+def test_one_concepts_documents_as_docs_search_finds_them(model):
+    battery = engine.term_concept(model, 0)
+    exact, matched = engine.concept_documents(model, battery, engine.related_terms(model, battery))
+    assert np.flatnonzero(exact).tolist() == [0, 1] and np.flatnonzero(matched).tolist() == [0, 1, 2]
+    both = engine.text_concept(model, ["battery screen"])  # no such term: documents holding both words
+    exact, matched = engine.concept_documents(model, both, engine.related_terms(model, both))
+    assert np.flatnonzero(exact).tolist() == [1]
+    matches = engine.match(model, [both], engine.related_terms_many(model, [both]))
+    assert np.flatnonzero(matches.matched.toarray()[:, 0]).tolist() == np.flatnonzero(matched).tolist()
+
+
 def test_score_drivers_by_hand(model):
     _, matches = concepts_of(model, ["battery", "screen"])
     battery, screen = engine.drivers(matches, SCORES, ALL)

@@ -9,7 +9,7 @@ import numpy as np
 from starlette.routing import Route
 
 from ...engine.classify import doc_sentiment
-from ...engine.concepts import match, related_terms, text_concept
+from ...engine.concepts import concept_documents, related_terms, text_concept
 from ...engine.metadata import MetadataError, check_entries
 from ..core.errors import ApiError, bad_parameter
 from ..core.jsonstrict import check_text
@@ -163,11 +163,9 @@ def list_docs(call: Call) -> dict:
         model = get_model(call, project)
         documents = Documents(call, project, model)
         concept = text_concept(model, texts)
-        matches = match(model, [concept], [related_terms(model, concept, _hidden(call, project, model))])
-        exact, matched = matches.documents(0, exact=True), matches.documents(0)
-        chosen = (exact if match_type == "exact" else np.setdiff1d(matched, exact, assume_unique=True)
-                  if match_type == "conceptual" else matched)
-        found = chosen[documents.usable[chosen]]
+        exact, matched = concept_documents(model, concept, related_terms(model, concept, _hidden(call, project, model)))
+        chosen = exact if match_type == "exact" else matched & ~exact if match_type == "conceptual" else matched
+        found = np.flatnonzero(chosen & documents.usable)
         cosines = model.doc_vectors[found] @ concept.vector
         order = np.lexsort((found, -cosines))
         page = order[offset:offset + limit]
