@@ -93,3 +93,28 @@ def silent_url():
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v4/"
+
+
+@pytest.fixture(scope="session")
+def v5_url(server) -> str:
+    """The API v5 root of this run's server (the same projects, users and tokens as v4)."""
+    return f"http://{server.netloc}/api/v5"
+
+
+@pytest.fixture(scope="session")
+def reviews_project(server, v5_url):
+    """The reviews demo (product review sentences with human ratings), uploaded and
+    built through the official 3.1.1 client; its project id."""
+    from v5client import official
+
+    from lumiwork.datasets import reviews
+
+    client = official().LuminosoClient.connect(v5_url, token=server.token)
+    project_id = client.post("projects", name="Product reviews", language="en")["project_id"]
+    project = client.client_for_path(f"projects/{project_id}")
+    docs = reviews()
+    for start in range(0, len(docs), 1000):
+        project.post("upload", docs=docs[start:start + 1000])
+    project.post("build")
+    project.wait_for_build(interval=0.2)
+    return project_id

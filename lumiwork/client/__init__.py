@@ -1,5 +1,5 @@
 """The analyst's clients: one error tree and one transport (`errors`,
-`transport`) under a client per API (`v4`, `compass`).
+`transport`) under a client per API (`v4`, `v5`, `compass`).
 
 `lumiwork.client.LuminosoClient` is the API v4 client, a drop-in for the
 official `luminoso_api` v4 client."""
@@ -17,6 +17,7 @@ from .errors import (
 )
 from .transport import PlainHttp, Transport
 from .v4 import LuminosoClient, ensure_trailing_slash, find_project, get_root_url, jsonify_parameters
+from .v5 import V5Client
 
 __all__ = [
     "CompassClient",
@@ -32,6 +33,7 @@ __all__ = [
     "PlainHttp",
     "Transport",
     "UnknownQueryError",
+    "V5Client",
     "ensure_trailing_slash",
     "find_project",
     "get_root_url",

@@ -66,6 +66,9 @@ class Model:
     # background space over the project's terms (0.0 without a background).
     noise_floor: float = NOISE_FLOOR
     background_noise_floor: float = 0.0
+    # (docs,) float32 sentiment compound of each document (classify/doc_sentiment.py),
+    # set by project builds; None for a model built before it existed.
+    doc_sentiment: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.term_index = {term: i for i, term in enumerate(self.terms)}
@@ -273,6 +276,8 @@ class Model:
                 timing_names=np.array(list(self.timings), dtype=str),
                 timing_values=np.array(list(self.timings.values()), dtype=np.float64),
                 noise_floor=np.array(self.noise_floor), background_noise_floor=np.array(self.background_noise_floor),
+                doc_sentiment=(self.doc_sentiment if self.doc_sentiment is not None
+                               else np.zeros(0, dtype=np.float32)),
             )
             handle.flush()
             os.fsync(handle.fileno())
@@ -315,6 +320,8 @@ class Model:
                 noise_floor=float(data["noise_floor"]) if "noise_floor" in data else NOISE_FLOOR,
                 background_noise_floor=(float(data["background_noise_floor"])
                                         if "background_noise_floor" in data else 0.0),
+                doc_sentiment=(data["doc_sentiment"] if "doc_sentiment" in data
+                               and len(data["doc_sentiment"]) == n_docs else None),
             )
 
 

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from ..settings import Settings
-from . import compass, v4
+from . import compass, v4, v5
 from .compass.dialect import CompassDialect
 from .core.limits import DEFAULT_MAX_BODY
 from .core.metering import Meter
@@ -20,13 +20,14 @@ from .core.middleware import TrailingSlashMiddleware, api_app
 from .db import Store
 from .state import ServerState
 from .v4.dialect import V4Dialect
+from .v5.dialect import V5Dialect
 
 METER_FLUSH_SECONDS = 2.0
 
 
 def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY, loopback_only: bool = False,
                settings: Settings | None = None) -> Starlette:
-    """The application: API v4 under /api/v4 and Compass under /compass/api. With
+    """The application: API v4 under /api/v4, API v5 under /api/v5 and Compass under /compass/api. With
     `loopback_only`, requests whose Host is not loopback are refused (set it when
     bound to loopback). Paths under neither answer in API v4's dialect."""
     server = ServerState(store, settings, max_body)
@@ -41,9 +42,10 @@ def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY, loopback_only: bo
             flusher.cancel()
             server.stop()
 
-    v4_dialect, compass_dialect = V4Dialect(), CompassDialect()
+    v4_dialect, v5_dialect, compass_dialect = V4Dialect(), V5Dialect(), CompassDialect()
     app = Starlette(routes=[
         Mount(v4_dialect.root, app=api_app(v4_dialect, v4.routes, server, loopback_only)),
+        Mount(v5_dialect.root, app=api_app(v5_dialect, v5.routes, server, loopback_only)),
         Mount(compass_dialect.root, app=api_app(compass_dialect, compass.routes, server, loopback_only)),
         Mount("", app=api_app(v4_dialect, [], server, loopback_only)),
     ], middleware=[Middleware(TrailingSlashMiddleware)], lifespan=lifespan)

@@ -12,7 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from ..settings import Settings
-from ..wire.names import COMPASS_ROOT, DEFAULT_HOST, DEFAULT_PORT, V4_ROOT, netloc
+from ..wire.names import COMPASS_ROOT, DEFAULT_HOST, DEFAULT_PORT, V4_ROOT, V5_ROOT, netloc
 from ..wire.tokens import read_tokens, save_token, token_file_path
 from .app import create_app, limit_blas_threads
 from .core.auth import new_password
@@ -157,7 +157,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
             print(f"Generated password (shown once): {setup.password}", flush=True)
     if removed:
         print(f"Removed {len(removed)} unfinished model file(s) of an interrupted build", flush=True)
-    print(f"lumiwork API v4 at http://{address}{V4_ROOT} and Compass at http://{address}{COMPASS_ROOT} "
+    print(f"lumiwork API v4 at http://{address}{V4_ROOT}, API v5 at http://{address}{V5_ROOT} and Compass at "
+          f"http://{address}{COMPASS_ROOT} "
           f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host), settings=settings)
     limit_blas_threads()  # after create_app: the engine's imports have loaded every BLAS

@@ -63,6 +63,13 @@ def cmd_demo(args) -> int:
     from ..client import LuminosoClient
     from .demo import build_demo_project
 
+    if args.reviews:
+        from ..client.v5 import V5Client, v5_root
+        from .demo import build_reviews_project
+
+        reviews = build_reviews_project(V5Client.connect(v5_root(args.url)), progress=True, rebuild=args.rebuild)
+        print(f"reviews demo project ready: {reviews.url}")
+        return 0
     client = LuminosoClient.connect(args.url)
     account = client.change_path(f"/projects/{client.default_account()}")
     project = build_demo_project(account, text_path=args.text, progress=True, rebuild=args.rebuild)
@@ -127,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lumiwork", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the local server (API v4 and Compass)")
+    serve = commands.add_parser("serve", help="run the local server (API v4, API v5 and Compass)")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     serve.add_argument("--data-dir", help="where the database and models live "
@@ -138,14 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "terminal); otherwise generated and printed once")
     serve.set_defaults(run=cmd_serve)
 
-    demo = commands.add_parser("demo", help="build the cookbook's Siddhartha project on a server")
+    demo = commands.add_parser("demo", help="build the cookbook's Siddhartha project (or, with --reviews, "
+                               "the API v5 product reviews) on a server")
     demo.add_argument("--url", default=Settings.from_environment().url or local_url())
     demo.add_argument("--text", help="path of the Siddhartha text (else $LUMIWORK_SIDDHARTHA, "
                       "the cache, or a download)")
     demo.add_argument("--rebuild", action="store_true", help="replace an existing demo project")
+    demo.add_argument("--reviews", action="store_true", help="the product-review sentences with ratings "
+                      "(API v5), fetched with pip from the vaderSentiment 3.3.2 source archive")
     demo.set_defaults(run=cmd_demo)
 
-    upload = commands.add_parser("upload", help="upload a CSV or JSON-lines file as a project")
+    upload = commands.add_parser("upload", help="upload a CSV or JSON-lines file as a project (JSON lines "
+                                 "with typed \"metadata\", as lumi-download writes them, go through API v5)")
     upload.add_argument("file")
     upload.add_argument("account")
     upload.add_argument("project_name")

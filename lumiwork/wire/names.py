@@ -8,6 +8,7 @@ DEFAULT_PORT = 8765
 
 #: The path of each API under a server's address.
 V4_ROOT = "/api/v4/"
+V5_ROOT = "/api/v5/"
 COMPASS_ROOT = "/compass/api/"
 
 #: The subset every v4 document belongs to (the cookbook's name for it).
@@ -24,6 +25,11 @@ def netloc(host: str, port: int) -> str:
 def local_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
     """The API v4 root of a local server, e.g. http://127.0.0.1:8765/api/v4/."""
     return f"http://{netloc(host, port)}{V4_ROOT}"
+
+
+def local_v5_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    """The API v5 root of a local server, e.g. http://127.0.0.1:8765/api/v5/."""
+    return f"http://{netloc(host, port)}{V5_ROOT}"
 
 
 def local_compass_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:

@@ -17,12 +17,14 @@ TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "03-terms": "Top terms, related terms and the ignore list", "04-document-search": "Document search",
           "05-statistics": "Topic statistics and text correlation",
           "06-subset-vectors": "Subset vectors: a snapshot of the book", "07-accounts": "Accounts and usage",
-          "08-compass-classifiers": "Compass classifiers on Siddhartha", "09-compass-stream": "A message stream"}
-NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore")
+          "08-compass-classifiers": "Compass classifiers on Siddhartha", "09-compass-stream": "A message stream",
+          "10-v5-concepts": "Concepts in product reviews (API v5)", "11-v5-sentiment": "Sentiment of concepts (API v5)",
+          "12-v5-score-drivers": "Score drivers (API v5)"}
+NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore", "match_count", "impact")
 
 
 @pytest.fixture(scope="module")
-def reports(server, demo_project, tmp_path_factory):
+def reports(server, demo_project, reviews_project, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reports")
     notebooks = shutil.copytree(REPO / "notebooks", folder / "notebooks",
                                 ignore=shutil.ignore_patterns("exports", ".ipynb_checkpoints"))
@@ -83,7 +85,9 @@ def test_report_opens_offline_with_title_charts_and_sortable_tables(reports, nam
         browser.close()
     assert title == TITLES[name]
     assert "Generated" in header and "Server" in header
-    if name != "01-getting-started":
+    if "-v5-" in name:
+        assert "Project Product reviews" in header
+    elif name != "01-getting-started":
         assert "Project Siddhartha" in header
     assert "<LuminosoClient" not in text and "LuminosoClient for" not in text
     assert not re.search(r"\{'\w+': ", text), "a raw dict is shown"

@@ -91,3 +91,14 @@ def test_stall_benchmark_probes_pings_and_authenticated_reads(tmp_path, siddhart
     assert numbers["phases"][4]["batches"] == 3 and numbers["phases"][5]["job_seconds"] > 0
     assert set(numbers["reads_target"]) == {"p99_ms_under", "worst_p99_ms", "met"}
     assert "GET projects/ p99 under 50 ms" in result.stdout
+
+
+def test_v5_benchmark_times_every_question_on_a_small_project(tmp_path, siddhartha_path):
+    output = tmp_path / "v5.json"
+    run_benchmark("v5.py", "--sizes", "600", "--repeats", "2", "--json", str(output), "--text", str(siddhartha_path))
+    (run,) = json.loads(output.read_text())["runs"]
+    assert run["documents"] == 600 and run["build_s"] > 0
+    questions = [f"{name} (50 concepts{kind})" for name in ("match_counts", "score_drivers", "sentiment")
+                 for kind in ("", ", filter")] + ["docs (filter + search, 20 docs)", "docs (filter only, 20 docs)"]
+    for question in questions:
+        assert run[question]["p90_ms"] >= run[question]["p50_ms"] > 0

@@ -63,3 +63,21 @@ def test_csv_without_text_column(tmp_path):
     path.write_text("title,body\nx,y\n")
     with pytest.raises(datasets.DatasetError, match="no 'text' column"):
         datasets.read_documents(path)
+
+
+def test_review_products_cover_every_review():
+    products = [datasets.review_product(f"{review}_1") for review in range(1, 310)]
+    assert products[0] == "Apex AD2600 DVD player" and products[-1] == "Creative Nomad Jukebox Zen Xtra"
+    assert len(set(products)) == 5
+    with pytest.raises(datasets.DatasetError):
+        datasets.review_product("310_1")
+
+
+def test_a_damaged_reviews_archive_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "lumiwork").mkdir()
+    (tmp_path / "lumiwork" / "vaderSentiment-3.3.2.tar.gz").write_bytes(b"not the archive")
+    with pytest.raises(datasets.DatasetError, match="SHA-256"):
+        datasets.reviews_path()
+    with pytest.raises(datasets.DatasetError, match="no vaderSentiment-3.3.2.tar.gz at"):
+        datasets.reviews_path(tmp_path / "elsewhere.tar.gz")

@@ -243,6 +243,10 @@ def build(order: BuildOrder, pipe: Connection, started: float) -> None:
         model = build_model(documents, progress=lambda stage: pipe.send(("stage", stage)),
                             background=background, language=order.language, counting=order.counting,
                             dask_scheduler=order.dask_scheduler)
+        if order.kind == PROJECT:  # API v5 answers with each document's sentiment
+            from ...engine.classify import doc_sentiment
+
+            model.doc_sentiment = doc_sentiment.compounds(model, [doc["text"] for doc in documents])
         model.save(model_path)
     except Exception as exc:  # reported as the job's message; the details go to the server's log
         log.exception("recalculation of %s failed", order.project_id)

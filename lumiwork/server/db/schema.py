@@ -130,8 +130,29 @@ def _version_2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE compass_messages ADD COLUMN vector_space TEXT")
 
 
+# API v5's concept lists, and the type of each metadata field of a project
+# (fixed by its first upload). A v5 document's metadata lives in its body,
+# beside the subsets its string fields make for API v4.
+API_V5_TABLES = """
+CREATE TABLE IF NOT EXISTS metadata_fields (
+    project_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, name));
+CREATE TABLE IF NOT EXISTS concept_lists (
+    project_id TEXT NOT NULL, concept_list_id TEXT NOT NULL, name TEXT NOT NULL,
+    concepts TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (project_id, concept_list_id), UNIQUE (project_id, name));
+"""
+
+
+def _api_v5_metadata_types_and_concept_lists(db: sqlite3.Connection) -> None:
+    """API v5: the type of each project's metadata fields, and concept lists."""
+    for statement in API_V5_TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 #: The steps, in order: step i brings a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _version_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _version_1, _version_2, _api_v5_metadata_types_and_concept_lists)
 VERSION = len(MIGRATIONS)
 
 

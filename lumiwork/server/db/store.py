@@ -23,10 +23,12 @@ from .compass_messages import MessageRepository
 from .compass_projects import CompassProjectRepository
 from .compass_topics import CompassTopicRepository
 from .compass_usage import CompassUsageRepository
+from .concept_lists import ConceptListRepository
 from .database import Database, DataDirError
 from .documents import DocumentRepository
 from .ignorelist import IgnoreListRepository
 from .jobs import JobRepository
+from .metadata import MetadataRepository
 from .paths import prepare_private_dir
 from .projects import ProjectRepository
 from .schema import migrate
@@ -94,6 +96,8 @@ class Store:
         self.ignorelist = IgnoreListRepository(db)
         self.jobs = JobRepository(db)
         self.usage = UsageRepository(db)
+        self.metadata = MetadataRepository(db)
+        self.concept_lists = ConceptListRepository(db)
         self.compass_projects = CompassProjectRepository(db)
         self.compass_documents = CompassDocumentRepository(db)
         self.compass_config = CompassConfigRepository(db)
@@ -138,13 +142,15 @@ class Store:
             self.users.clear_default_account(account_id)
 
     def delete_project(self, project_id: str) -> None:
-        """An API v4 project and everything of it, its model files included."""
+        """A project (API v4 and v5) and everything of it, its model files included."""
         with self.db.transaction():
             self.projects.delete(project_id)
             self.docs.delete_project(project_id)
             self.topics.delete_project(project_id)
             self.ignorelist.delete_project(project_id)
             self.jobs.delete_project(project_id)
+            self.concept_lists.delete_project(project_id)
+            self.metadata.delete_project(project_id)
         for path in self.models_dir.glob(f"{project_id}-*.npz"):
             path.unlink(missing_ok=True)
 

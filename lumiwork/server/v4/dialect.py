@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...wire.names import V4_ROOT
+from ...wire.names import COMPASS_ROOT, V4_ROOT, V5_ROOT
 from ..core.dialect import Dialect, Identity
 from ..core.errors import ApiError
 from ..core.jsonstrict import dumps_json
@@ -38,4 +38,7 @@ class V4Dialect(Dialect):
                         "first (PUT user/password/ with old_password and new_password)")
 
     def route_not_found(self, path: str) -> ApiError:
+        if not path.startswith(self.root + "/"):  # the server's root: a client given the host alone
+            return ApiError(404, "NOT_FOUND", f"no endpoint {path[:200]!r}: the APIs are at {V4_ROOT}, {V5_ROOT} "
+                            f"and {COMPASS_ROOT} (give a client the whole root, e.g. http://host:port{V5_ROOT})")
         return ApiError(404, "NOT_FOUND", f"no endpoint {path[:200]!r}; GET {self.root}/ lists them")

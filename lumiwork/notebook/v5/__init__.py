@@ -1,0 +1,1 @@
+"""The analyst side of API v5: frames, plots and widgets."""
