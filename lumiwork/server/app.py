@@ -12,12 +12,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from ..settings import Settings
-from . import compass, v4
+from . import compass, sharing, v4
 from .compass.dialect import CompassDialect
 from .core.limits import DEFAULT_MAX_BODY
 from .core.metering import Meter
 from .core.middleware import TrailingSlashMiddleware, api_app
 from .db import Store
+from .sharing.dialect import SharingDialect
 from .state import ServerState
 from .v4.dialect import V4Dialect
 
@@ -26,7 +27,8 @@ METER_FLUSH_SECONDS = 2.0
 
 def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY, loopback_only: bool = False,
                settings: Settings | None = None) -> Starlette:
-    """The application: API v4 under /api/v4 and Compass under /compass/api. With
+    """The application: API v4 under /api/v4, Compass under /compass/api and the
+    sharing API (dashboards, shares, exports, schedules) under /api/sharing. With
     `loopback_only`, requests whose Host is not loopback are refused (set it when
     bound to loopback). Paths under neither answer in API v4's dialect."""
     server = ServerState(store, settings, max_body)
@@ -41,10 +43,11 @@ def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY, loopback_only: bo
             flusher.cancel()
             server.stop()
 
-    v4_dialect, compass_dialect = V4Dialect(), CompassDialect()
+    v4_dialect, compass_dialect, sharing_dialect = V4Dialect(), CompassDialect(), SharingDialect()
     app = Starlette(routes=[
         Mount(v4_dialect.root, app=api_app(v4_dialect, v4.routes, server, loopback_only)),
         Mount(compass_dialect.root, app=api_app(compass_dialect, compass.routes, server, loopback_only)),
+        Mount(sharing_dialect.root, app=api_app(sharing_dialect, sharing.routes, server, loopback_only)),
         Mount("", app=api_app(v4_dialect, [], server, loopback_only)),
     ], middleware=[Middleware(TrailingSlashMiddleware)], lifespan=lifespan)
     app.state.server = server

@@ -122,8 +122,44 @@ def _version_1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+# Version 2: dashboards (frozen notebooks bound to one project), their share
+# links and viewer sessions, schedules and runs (exports and scheduled runs);
+# tokens may be scoped to one project, read-only (what a dashboard's kernels hold).
+TABLES_V2 = """
+CREATE TABLE IF NOT EXISTS dashboards (
+    dashboard_id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL, account_id TEXT NOT NULL,
+    project_id TEXT NOT NULL, project_name TEXT NOT NULL, notebook TEXT NOT NULL, token_id TEXT NOT NULL,
+    created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS share_links (
+    link_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, creator TEXT NOT NULL, created REAL NOT NULL,
+    expires REAL, inactivity REAL, snapshot INTEGER NOT NULL DEFAULT 0, params TEXT NOT NULL DEFAULT '{}',
+    max_viewers INTEGER NOT NULL, revoked REAL, views INTEGER NOT NULL DEFAULT 0, last_view REAL);
+CREATE INDEX IF NOT EXISTS share_links_by_dashboard ON share_links (dashboard_id);
+CREATE TABLE IF NOT EXISTS share_sessions (
+    session_hash TEXT PRIMARY KEY, link_id TEXT NOT NULL, created REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS share_sessions_by_link ON share_sessions (link_id);
+CREATE TABLE IF NOT EXISTS schedules (
+    schedule_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, owner TEXT NOT NULL, cron TEXT NOT NULL,
+    tz TEXT NOT NULL, format TEXT NOT NULL, channel TEXT, last_slot REAL NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, schedule_id TEXT, owner TEXT NOT NULL,
+    format TEXT NOT NULL, status TEXT NOT NULL, slot REAL, created REAL NOT NULL, started REAL,
+    finished REAL, message TEXT, files TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX IF NOT EXISTS runs_by_dashboard ON runs (dashboard_id, created);
+"""
+
+
+def _version_2(db: sqlite3.Connection) -> None:
+    """Dashboards, share links, schedules and runs; project-scoped read-only tokens."""
+    db.execute("ALTER TABLE tokens ADD COLUMN project_id TEXT")
+    db.execute("ALTER TABLE tokens ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")
+    for statement in TABLES_V2.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 #: The steps, in order: step i brings a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _version_2)
 VERSION = len(MIGRATIONS)
 
 

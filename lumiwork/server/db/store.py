@@ -23,13 +23,16 @@ from .compass_messages import MessageRepository
 from .compass_projects import CompassProjectRepository
 from .compass_topics import CompassTopicRepository
 from .compass_usage import CompassUsageRepository
+from .dashboards import DashboardRepository
 from .database import Database, DataDirError
 from .documents import DocumentRepository
 from .ignorelist import IgnoreListRepository
 from .jobs import JobRepository
 from .paths import prepare_private_dir
 from .projects import ProjectRepository
+from .runs import RunRepository, ScheduleRepository
 from .schema import migrate
+from .share_links import ShareLinkRepository
 from .tokens import TokenRepository
 from .topics import TopicRepository
 from .usage import UsageRepository
@@ -71,6 +74,7 @@ class Store:
     def __init__(self, data_dir: Path | str):
         self.data_dir = Path(data_dir)
         self.models_dir = self.data_dir / "models"
+        self.dashboards_dir = self.data_dir / "dashboards"
         prepare_private_dir(self.data_dir)
         prepare_private_dir(self.models_dir)
         self.db_path = self.data_dir / DB_NAME
@@ -101,6 +105,10 @@ class Store:
         self.messages = MessageRepository(db, self.compass_projects, self.compass_usage)
         self.compass_topics = CompassTopicRepository(db, self.compass_projects, self.messages)
         self.classifiers = ClassifierRepository(db)
+        self.dashboards = DashboardRepository(db)
+        self.share_links = ShareLinkRepository(db)
+        self.schedules = ScheduleRepository(db)
+        self.runs = RunRepository(db)
 
     def close(self) -> None:
         self.db.close()
@@ -158,6 +166,19 @@ class Store:
             self.compass_topics.delete_project(project_id)
             self.compass_config.delete_project(project_id)
             self.compass_usage.delete_project(project_id)
+
+    def delete_dashboard(self, dashboard_id: str) -> None:
+        """A dashboard, its links (their viewers' sessions end), schedules, runs and
+        token; its files are the caller's to remove."""
+        dashboard = self.dashboards.get(dashboard_id)
+        if dashboard is None:
+            return
+        with self.db.transaction():
+            self.share_links.delete_dashboard(dashboard_id)
+            self.schedules.delete_dashboard(dashboard_id)
+            self.runs.delete_dashboard(dashboard_id)
+            self.tokens.revoke_scoped(dashboard["token_id"])
+            self.dashboards.delete(dashboard_id)
 
     def remove_orphaned_model_files(self) -> list[str]:
         """Temporary files of killed builds, and API v4 model files no project uses

@@ -1,0 +1,26 @@
+"""GET /api/sharing/: what the sharing API offers, in plain text."""
+
+DOCUMENTATION = """lumiwork sharing API: dashboards, share links, exports and schedules
+
+Every endpoint takes 'Authorization: Token <token>' (the same tokens as API v4
+and Compass). Results are JSON; errors are {{"error": CODE, "message": ...}}
+with a 4xx status. Share links open at {share_url} (`lumiwork dashboard serve`).
+
+Dashboards: a frozen copy of a notebook bound to one API v4 project. Its
+kernels hold a token that reads that project only.
+  GET    dashboards/                 your dashboards
+  POST   dashboards/                 publish: {{"notebook": <notebook JSON>, "project": NAME, "name": NAME}}
+  GET    dashboards/<id>/            one dashboard
+  DELETE dashboards/<id>/            unpublish (its links, schedules and runs go too)
+
+Shares: signed links to one dashboard, shown once at creation.
+  GET    shares/[?dashboard=<id>]    links with their expiry, views and last view
+  POST   shares/                     {{"dashboard": ID, "expires": "7d", "inactivity": "2h",
+                                       "snapshot": false, "params": {{"subset": "Chapter 2"}},
+                                       "max_viewers": 5}} -> the link in "url"
+  DELETE shares/<id>/                revoke: the link and its open views end at once
+  Durations: a number of seconds, or with s, m, h, d or w (30m, 2h, 7d).
+  "params" are locked: the dashboard reads them (lumiwork.dashboard_parameters)
+  and the viewer cannot change them. "snapshot" links show the latest
+  scheduled run's HTML and start no kernel.
+"""
