@@ -102,6 +102,7 @@ class EmbeddedServer:
         self.netloc = netloc(host, self.port)
         self._lock.note(f"http://{self.netloc}/")
         self.url = f"http://{self.netloc}{V4_ROOT}"
+        self.app.state.server.api_url = self.url
         self.compass_url = f"http://{self.netloc}{COMPASS_ROOT}"
         self.token = ensure_saved_token(self.store, self.netloc,
                                         Path(token_file) if token_file else token_file_path())
@@ -160,6 +161,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
     print(f"lumiwork API v4 at http://{address}{V4_ROOT} and Compass at http://{address}{COMPASS_ROOT} "
           f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host), settings=settings)
+    app.state.server.api_url = f"http://{address}{V4_ROOT}"
     limit_blas_threads()  # after create_app: the engine's imports have loaded every BLAS
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 

@@ -17,6 +17,7 @@ from .core.metering import Meter, ReadLimiter
 from .db import Store
 from .models.background import BackgroundProvider
 from .models.cache import ModelCache, warm_up_process
+from .sharing.runs import RunQueue
 
 
 class ServerState:
@@ -38,6 +39,8 @@ class ServerState:
         self.meter = Meter(store)
         self.read_limiter = ReadLimiter()
         self.login_throttle = LoginThrottle()
+        self.api_url = ""  # this server's API v4 root, once it listens (dashboard runs read it)
+        self.sharing_runs = RunQueue(store, lambda: self.api_url, chromium=settings.chromium)
         self.requests_in_flight = 0  # requests between arrival and answer (changed on the event loop only)
 
     def start(self) -> None:
@@ -49,7 +52,9 @@ class ServerState:
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
         threading.Thread(target=warm_up_process, name="lumiwork-warm-up", daemon=True).start()
         self.builds.start()
+        self.sharing_runs.start()
 
     def stop(self) -> None:
+        self.sharing_runs.stop()
         self.builds.stop()
         self.meter.flush()

@@ -62,7 +62,7 @@ def test_dashboard_token_reads_its_project_only(server, demo_project, dashboard)
 
 def test_sharing_api_is_documented_and_refuses_bad_input(server, demo_project, dashboard):
     doc = requests.get(f"http://{server.netloc}/api/sharing/", timeout=10).text
-    for resource in ("dashboards/", "shares/"):
+    for resource in ("dashboards/", "shares/", "exports/", "schedules/"):
         assert resource in doc
     client = sharing_client(server)
     cases = [

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from ..core.dialect import Answer
 from ..core.pipeline import Call, endpoint
-from . import dashboards, shares
+from . import dashboards, exports, schedules, shares
 from .apidoc import DOCUMENTATION
 
 
@@ -16,4 +16,4 @@ def documentation(call: Call) -> Answer:
 
 
 routes = [Route("/", endpoint(documentation, public=True), methods=["GET"]),
-          *dashboards.routes, *shares.routes]
+          *dashboards.routes, *shares.routes, *exports.routes, *schedules.routes]

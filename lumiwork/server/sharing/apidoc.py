@@ -23,4 +23,19 @@ Shares: signed links to one dashboard, shown once at creation.
   "params" are locked: the dashboard reads them (lumiwork.dashboard_parameters)
   and the viewer cannot change them. "snapshot" links show the latest
   scheduled run's HTML and start no kernel.
+
+Exports: a headless run of a dashboard (with its own token), now or by a schedule.
+  POST   exports/                    {{"dashboard": ID, "format": "html|pdf|png|csv"}} -> 202, the run
+  GET    exports/[?dashboard=&schedule=]   runs, newest first: status queued|running|done|failed,
+                                     message (why a run failed), files
+  GET    exports/<run>/              one run
+  GET    exports/<run>/files/<name>  a file of the run: dashboard.html, dashboard.pdf,
+                                     figure-N.png (one per figure), table-N.csv (one per table)
+
+Schedules: cron expressions in a time zone; a run missed while the server was
+down runs once when it is back; daylight-saving changes run a slot once.
+  GET    schedules/                  your schedules with their next three runs
+  POST   schedules/                  {{"dashboard": ID, "cron": "0 7 * * 1-5", "tz": "Europe/Brussels",
+                                       "format": "pdf", "channel": NAME}}
+  DELETE schedules/<id>/             stop a schedule (its runs stay)
 """

@@ -1,0 +1,69 @@
+"""Exports and schedules of a dashboard against a real server: `lumiwork export`
+writes HTML, PNG (one per figure) and CSV (one per table); a one-minute cron
+schedule produces its files and `lumiwork schedule runs` lists them."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from share_support import DASHBOARD, sharing_client
+
+
+@pytest.fixture(scope="module")
+def published(server, demo_project):
+    return sharing_client(server).publish(DASHBOARD, "Siddhartha", name="runs")
+
+
+def cli(server, *args, timeout=600):
+    env = {**os.environ, "LUMIWORK_URL": server.url, "LUMIWORK_TOKEN": server.token}
+    return subprocess.run([sys.executable, "-m", "lumiwork", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_export_writes_html_png_per_figure_and_csv_per_table(server, published, tmp_path):
+    dashboard = published["dashboard_id"]
+    html = cli(server, "export", dashboard, "--format", "html", "-o", str(tmp_path / "report.html"))
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Terms related to" in page and "<b>Project</b> Siddhartha" in page
+    png = cli(server, "export", dashboard, "--format", "png", "-o", str(tmp_path / "chart.png"))
+    assert png.returncode == 0, png.stderr
+    images = sorted(tmp_path.glob("chart-*.png"))
+    assert [p.name for p in images] == ["chart-1.png", "chart-2.png"]  # the panel's chart and the top terms
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in images)
+    csv = cli(server, "export", dashboard, "--format", "csv", "-o", str(tmp_path / "topics.csv"))
+    assert csv.returncode == 0, csv.stderr
+    table = (tmp_path / "topics.csv").read_text(encoding="utf-8").splitlines()
+    assert table[0] == "name,text" and any(line.startswith("River,") for line in table)
+    bad = cli(server, "export", "nosuchdashboard", "-o", str(tmp_path / "x.html"))
+    assert bad.returncode == 1 and "no dashboard 'nosuchdashboard'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_one_minute_schedule_produces_its_files_and_the_run_list_shows_them(server, published):
+    dashboard = published["dashboard_id"]
+    made = cli(server, "schedule", "create", dashboard, "--cron", "* * * * *", "--tz", "Europe/Brussels",
+               "--format", "html")
+    assert made.returncode == 0, made.stderr
+    schedule = made.stdout.strip().splitlines()[-1]
+    client = sharing_client(server)
+    deadline = time.monotonic() + 150  # the next minute, then the run itself
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        runs = [r for r in client.runs(schedule=schedule) if r["status"] in ("done", "failed")]
+        if runs:
+            break
+        time.sleep(2)
+    assert runs and runs[0]["status"] == "done", runs
+    assert runs[0]["files"] == ["dashboard.html"]
+    folder = server.store.dashboards_dir / dashboard / "runs" / runs[0]["run_id"]
+    assert "Terms related to" in (folder / "dashboard.html").read_text(encoding="utf-8")
+    listed = cli(server, "schedule", "runs", "--schedule", schedule)
+    assert runs[0]["run_id"] in listed.stdout and "done" in listed.stdout and "dashboard.html" in listed.stdout
+    assert cli(server, "schedule", "delete", schedule).returncode == 0
+    bad = cli(server, "schedule", "create", dashboard, "--cron", "61 * * * *")
+    assert bad.returncode == 1 and "is not a cron expression" in bad.stderr
+    bad_zone = cli(server, "schedule", "create", dashboard, "--cron", "0 7 * * *", "--tz", "Mars/Olympus")
+    assert bad_zone.returncode == 1 and "unknown time zone" in bad_zone.stderr
