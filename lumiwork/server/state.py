@@ -17,12 +17,16 @@ from .core.metering import Meter, ReadLimiter
 from .db import Store
 from .models.background import BackgroundProvider
 from .models.cache import ModelCache, warm_up_process
+from .notify import AlertEvaluator, Clock, Notifications
 
 
 class ServerState:
-    """The store, the models, the build queue, the login throttle and the meter."""
+    """The store, the models, the build queue, the login throttle, the meter,
+    and the notifications and alert evaluator (`clock`: their time, which
+    tests may replace)."""
 
-    def __init__(self, store: Store, settings: Settings | None = None, max_body: int = DEFAULT_MAX_BODY):
+    def __init__(self, store: Store, settings: Settings | None = None, max_body: int = DEFAULT_MAX_BODY,
+                 clock: Clock | None = None):
         settings = settings or Settings.from_environment()
         self.store = store
         self.settings = settings
@@ -38,18 +42,26 @@ class ServerState:
         self.meter = Meter(store)
         self.read_limiter = ReadLimiter()
         self.login_throttle = LoginThrottle()
+        # notify(account, channel, event, payload): how any feature sends to a channel
+        self.notifications = Notifications(store, clock)
+        self.alert_evaluator = AlertEvaluator(store, self.notifications, clock)
         self.requests_in_flight = 0  # requests between arrival and answer (changed on the event loop only)
 
     def start(self) -> None:
         """Close what a server that died left open, load general knowledge and
         the search code in the background (so the first recalculation and the
-        first query do not wait for them), and start the build queue."""
+        first query do not wait for them), and start the build queue, the
+        delivery of notifications and the alert evaluator."""
         self.store.jobs.fail_interrupted()
         self.compass.remove_unfinished_files()
         threading.Thread(target=self.background.get, name="lumiwork-background", daemon=True).start()
         threading.Thread(target=warm_up_process, name="lumiwork-warm-up", daemon=True).start()
         self.builds.start()
+        self.notifications.start()
+        self.alert_evaluator.start()
 
     def stop(self) -> None:
+        self.alert_evaluator.stop()
+        self.notifications.stop()
         self.builds.stop()
         self.meter.flush()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ..core import auth
 from .accounts import AccountRepository
+from .alerts import AlertRepository
+from .channels import ChannelRepository
 from .compass_classifiers import ClassifierRepository
 from .compass_config import CompassConfigRepository
 from .compass_documents import CompassDocumentRepository
@@ -27,6 +29,7 @@ from .database import Database, DataDirError
 from .documents import DocumentRepository
 from .ignorelist import IgnoreListRepository
 from .jobs import JobRepository
+from .outbox import OutboxRepository
 from .paths import prepare_private_dir
 from .projects import ProjectRepository
 from .schema import migrate
@@ -101,6 +104,9 @@ class Store:
         self.messages = MessageRepository(db, self.compass_projects, self.compass_usage)
         self.compass_topics = CompassTopicRepository(db, self.compass_projects, self.messages)
         self.classifiers = ClassifierRepository(db)
+        self.channels = ChannelRepository(db)
+        self.alerts = AlertRepository(db)
+        self.outbox = OutboxRepository(db)
 
     def close(self) -> None:
         self.db.close()
@@ -158,6 +164,12 @@ class Store:
             self.compass_topics.delete_project(project_id)
             self.compass_config.delete_project(project_id)
             self.compass_usage.delete_project(project_id)
+
+    def delete_channel(self, channel_id: str) -> None:
+        """A channel and its notifications, delivered or not."""
+        with self.db.transaction():
+            self.channels.delete(channel_id)
+            self.outbox.delete_channel(channel_id)
 
     def remove_orphaned_model_files(self) -> list[str]:
         """Temporary files of killed builds, and API v4 model files no project uses
