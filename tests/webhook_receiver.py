@@ -18,6 +18,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    answered: int  # the status the receiver answered
 
     @property
     def payload(self) -> dict:
@@ -43,11 +44,12 @@ class Receiver:
             def do_POST(self):  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                status = receiver.status
                 with receiver._changed:
                     receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body,
-                                                      time.time()))
+                                                      time.time(), status))
                     receiver._changed.notify_all()
-                self.send_response(receiver.status)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -55,7 +57,7 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -63,6 +65,10 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def accepted(self) -> list[Received]:
+        """The requests answered 2xx: what the receiver processed."""
+        return [r for r in self.received if 200 <= r.answered < 300]
 
     def wait_for(self, count: int, timeout: float) -> list[Received]:
         """The requests received once there are `count` of them (or when `timeout` passes)."""

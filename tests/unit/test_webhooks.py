@@ -12,7 +12,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from lumiwork.wire import webhooks
 from lumiwork.wire.durations import format_duration, parse_duration
 
-
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
                            max_leaves=20)
