@@ -1,4 +1,4 @@
-"""`lumiwork serve | demo | upload | report | lab | background`."""
+"""`lumiwork serve | demo | upload | report | lab | background | channel | alert`."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..settings import Settings, SettingsError
 from ..wire.names import DEFAULT_HOST, DEFAULT_PORT, local_url
+from . import alerts_cli
 
 
 def serve_password(flag: str | None, data_dir: Path) -> str | None:
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     background.add_argument("--limit", type=int, default=10, help="neighbours per word (default %(default)s)")
     background.add_argument("--data-dir", help="the server's data folder (default: as `serve`)")
     background.set_defaults(run=cmd_background)
+    alerts_cli.register(commands)
     return parser
 
 

@@ -191,3 +191,24 @@ def test_a_refusing_receiver_fails_the_delivery_at_once(rig, receiver):
     [row] = alert.store.outbox.find()
     assert row["status"] == "failed" and row["attempts"] == 1 and "HTTP 400" in row["last_error"]
     assert len(receiver.received) == 1
+
+
+def test_failed_attempts_say_why(tmp_path, receiver, dead_url, silent_url):
+    store = Store(tmp_path / "data")
+    try:
+        notifications = Notifications(store, policy=RetryPolicy(timeout=0.3))
+        account = store.accounts.create("team")
+        secret = webhooks.new_secret()
+        outcomes = {}
+        receiver.status = 301
+        for name, url in (("refused", dead_url), ("silent", silent_url), ("redirect", receiver.url)):
+            channel = store.channels.create(account, name, "webhook", url, notifications.secrets.seal(secret),
+                                            hint(secret), "analyst")
+            row = notifications.send_now(channel, "channel.test", {})
+            assert row["status"] == "failed" and row["attempts"] == 1
+            outcomes[name] = row["last_error"]
+        assert outcomes["refused"] == "connection refused"
+        assert outcomes["silent"] == "no answer within 0.3 s"
+        assert "redirects are not followed" in outcomes["redirect"]
+    finally:
+        store.close()

@@ -253,22 +253,25 @@ def classify_answer(status: int, retry_after: str | None = None, location: str |
 
 
 def _network_reason(exc: BaseException, timeout: float) -> str:
-    """A few words on why a POST got no answer, from urllib3's exception chain."""
-    seen: set[int] = set()
+    """A few words on why a POST got no answer, from urllib3's exception chain
+    (read whole first: urllib3 2 makes every failed connection a subclass of
+    its connect timeout, refused ones included)."""
+    chain: list[BaseException] = []
     pending: list[BaseException] = [exc]
     while pending:
         current = pending.pop()
-        if id(current) in seen:
+        if any(current is seen for seen in chain):
             continue
-        seen.add(id(current))
-        if isinstance(current, (urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)):
-            return f"no answer within {timeout:g} s"
+        chain.append(current)
+        pending.extend(e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
+                                   *current.args) if isinstance(e, BaseException))
+    for current in chain:
         if isinstance(current, ConnectionRefusedError):
             return "connection refused"
         if isinstance(current, socket.gaierror):
             return "host name not found"
         if isinstance(current, urllib3.exceptions.SSLError):
             return f"TLS failed: {current}"
-        pending.extend(e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
-                                   *current.args) if isinstance(e, BaseException))
+    if any(isinstance(c, (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError)) for c in chain):
+        return f"no answer within {timeout:g} s"
     return f"connection failed: {type(exc).__name__}"
