@@ -1,4 +1,4 @@
-"""`lumiwork serve | demo | upload | report | lab | background`, and the
+"""`lumiwork serve | demo | upload | report | lab | background | channel | alert`, and the
 sharing commands (`dashboard | share | export | schedule`, sharing_cli.py)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..settings import Settings, SettingsError
 from ..wire.names import DEFAULT_HOST, DEFAULT_PORT, local_url
-from . import sharing_cli
+from . import alerts_cli, sharing_cli
 
 
 def serve_password(flag: str | None, data_dir: Path) -> str | None:
@@ -192,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     background.add_argument("--limit", type=int, default=10, help="neighbours per word (default %(default)s)")
     background.add_argument("--data-dir", help="the server's data folder (default: as `serve`)")
     background.set_defaults(run=cmd_background)
+    alerts_cli.register(commands)
     sharing_cli.add_commands(commands)
     return parser
 

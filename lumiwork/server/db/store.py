@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ..core import auth
 from .accounts import AccountRepository
+from .alerts import AlertRepository
+from .channels import ChannelRepository
 from .compass_classifiers import ClassifierRepository
 from .compass_config import CompassConfigRepository
 from .compass_documents import CompassDocumentRepository
@@ -28,6 +30,7 @@ from .database import Database, DataDirError
 from .documents import DocumentRepository
 from .ignorelist import IgnoreListRepository
 from .jobs import JobRepository
+from .outbox import OutboxRepository
 from .paths import prepare_private_dir
 from .projects import ProjectRepository
 from .runs import RunRepository, ScheduleRepository
@@ -109,6 +112,9 @@ class Store:
         self.share_links = ShareLinkRepository(db)
         self.schedules = ScheduleRepository(db)
         self.runs = RunRepository(db)
+        self.channels = ChannelRepository(db)
+        self.alerts = AlertRepository(db)
+        self.outbox = OutboxRepository(db)
 
     def close(self) -> None:
         self.db.close()
@@ -179,6 +185,11 @@ class Store:
             self.runs.delete_dashboard(dashboard_id)
             self.tokens.revoke_scoped(dashboard["token_id"])
             self.dashboards.delete(dashboard_id)
+    def delete_channel(self, channel_id: str) -> None:
+        """A channel and its notifications, delivered or not."""
+        with self.db.transaction():
+            self.channels.delete(channel_id)
+            self.outbox.delete_channel(channel_id)
 
     def remove_orphaned_model_files(self) -> list[str]:
         """Temporary files of killed builds, and API v4 model files no project uses

@@ -28,9 +28,12 @@ def duration(call: Call, name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise bad_parameter(name, "must be a duration such as 30m, 2h or 7d")
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise bad_parameter(name, str(exc)) from None
+    if not 0 < seconds < 10 * 365 * 86400:
+        raise bad_parameter(name, "must be above zero and under ten years")
+    return seconds
 
 
 def when(seconds: float | None) -> str | None:

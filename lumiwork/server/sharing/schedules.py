@@ -30,6 +30,9 @@ def create_schedule(call: Call) -> Answer:
     except ScheduleError as exc:
         raise bad_parameter("tz" if "time zone" in str(exc) else "cron", str(exc)) from None
     channel = call.params.string("channel") or None
+    if channel is not None and call.store.channels.by_name(dashboard["account_id"], channel) is None:
+        raise bad_parameter("channel", f"names no channel of account {dashboard['account_id']} "
+                            "(`lumiwork channel create NAME --webhook URL`)")
     # Nothing runs for the slots before the schedule existed.
     schedule = call.store.schedules.create(dashboard["dashboard_id"], call.username, cron, tz,
                                            export_format(call, "pdf"), channel, time.time())

@@ -1,0 +1,182 @@
+"""Alerts end to end: a real server with the real clock, a Compass project
+with a topic classifier, the command line, and a real webhook receiver on
+127.0.0.1. Messages posted to the project push a topic over its threshold and
+the receiver gets one signed POST within two evaluation intervals; with the
+receiver down and the server restarted meanwhile, a notification arrives
+exactly once when the receiver is back."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from webhook_receiver import Receiver
+
+from lumiwork.client import LuminosoClientError
+from lumiwork.client.manage import ManageClient
+from lumiwork.datasets import siddhartha
+from lumiwork.server import EmbeddedServer
+from lumiwork.server.notify import RetryPolicy
+from lumiwork.tools.cli import main
+from lumiwork.wire import webhooks
+
+EVERY = 2.0  # seconds between evaluations
+QUICK_RETRIES = RetryPolicy(first=0.2, cap=1.0, timeout=5.0)
+RIVER = ["The river was wide and the water green.", "He listened to the river all day.",
+         "The ferryman crossed the water again.", "Water ran over the stones of the river."]
+
+
+def start_server(folder) -> EmbeddedServer:
+    server = EmbeddedServer(folder, username="alerts@example.com", password="alerts test password")
+    server.api.notifications.policy = QUICK_RETRIES  # retries within a second, not minutes
+    return server
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, siddhartha_path):
+    """A server (replaced when a test restarts it), a receiver, and a Compass
+    project whose topic-based classifier has a topic "river"."""
+    folder = tmp_path_factory.mktemp("alerts") / "data"
+    server = start_server(folder)
+    headers = {"Authorization": f"Token {server.token}"}
+    created = requests.post(server.compass_url + "projects/", headers=headers, timeout=30, json={
+        "name": "Rivers", "account": server.setup.account_id, "language": "en"}).json()
+    project = f"{server.compass_url}projects/{created['id']}/p/"
+    texts = [d["text"] for d in siddhartha(siddhartha_path)[:300]]
+    assert requests.post(project + "documents/", headers=headers, timeout=60,
+                         json=[{"text": t} for t in texts]).status_code == 201
+    assert requests.post(project + "classifiers/", headers=headers, timeout=30, json={
+        "name": "nature", "type": "topic_based", "status": "active",
+        "info": {"topics": [{"title": "river", "info": "river OR water"}]}}).status_code == 201
+    server.api.compass.wait_idle(120)
+    receiver = Receiver().start()
+    state = {"server": server, "folder": folder, "project": project, "headers": headers, "receiver": receiver}
+    yield state
+    receiver.stop()
+    state["server"].stop()
+
+
+def post_messages(world, texts) -> None:
+    answer = requests.post(world["project"] + "messages/", headers=world["headers"], timeout=60,
+                           json=[{"text": t, "timestamp": time.time()} for t in texts])
+    assert answer.status_code == 201, answer.text
+    assert all(any(t["name"] == "river" for t in m["topics"]) for m in answer.json())
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_posted_messages_fire_one_signed_verifiable_post(world, capsys):
+    server, receiver = world["server"], world["receiver"]
+    code, out, _ = cli(capsys, "channel", "create", "ops", "--webhook", receiver.url, "--url", server.url)
+    assert code == 0
+    secret = out.strip().splitlines()[-1]
+    assert secret.startswith("whsec_")
+    code, out, _ = cli(capsys, "channel", "test", "ops", "--url", server.url)
+    assert code == 0 and "HTTP 200" in out
+    test_post = receiver.wait_for(1, 5)[0]
+    assert test_post.payload["event"] == "channel.test"
+    assert webhooks.verify(secret, test_post.headers, test_post.body) == test_post.payload["id"]
+
+    code, out, _ = cli(capsys, "alert", "create", "--project", "Rivers", "--topic", "river", "--metric", "count",
+                       "--above", "2", "--window", "1h", "--every", f"{EVERY:g}s", "--channel", "ops",
+                       "--link", "http://127.0.0.1:8766/d/rivers/", "--url", server.url)
+    assert code == 0
+    alert_id = out.strip()
+    client = ManageClient.connect(server.url)
+    deadline = time.monotonic() + 10
+    while client.alert(alert_id)["last_evaluated"] is None:  # evaluated once at creation, below the threshold
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert client.alert(alert_id)["state"] == "normal"
+
+    post_messages(world, RIVER[:3])
+    received = receiver.wait_for(2, 2 * EVERY)  # the deadline the notification must meet
+    assert len(received) == 2, "no notification within two evaluation intervals"
+    firing = received[1]
+    payload = firing.payload
+    assert webhooks.verify(secret, firing.headers, firing.body) == payload["id"] == firing.headers["idempotency-key"]
+    assert payload["event"] == "alert.firing" and payload["state"] == "firing"
+    assert payload["value"] == 3 and payload["threshold"] == 2 and payload["window"] == "1h"
+    assert payload["rule"]["id"] == alert_id and payload["rule"]["target"]["classifier"] == "nature"
+    assert payload["link"] == "http://127.0.0.1:8766/d/rivers/"
+    time.sleep(2 * EVERY)  # evaluations go on; the alert keeps firing without another POST
+    assert len(receiver.received) == 2
+    code, out, _ = cli(capsys, "alert", "list", "--url", server.url)
+    assert code == 0 and alert_id in out and "firing" in out and "count > 2 over 1h" in out
+    code, out, _ = cli(capsys, "alert", "show", alert_id, "--url", server.url)
+    assert code == 0 and "alert.firing" in out and "delivered" in out
+
+
+def test_a_receiver_down_across_a_server_restart_gets_the_notification_once(world, capsys):
+    receiver = world["receiver"]
+    client = ManageClient.connect(world["server"].url)
+    receiver.stop()
+    before = len(receiver.received)
+    second = client.create_alert("Rivers", "river", metric="count", above=4, window="1h", every=EVERY, channel="ops",
+                                 name="many rivers")
+    post_messages(world, RIVER[3:] + RIVER[:1])  # 5 river messages in the hour: the second alert fires
+    deadline = time.monotonic() + 15
+    while True:  # refused at least twice: it waits in the outbox
+        pending = client.deliveries(alert=second["id"], status="pending")
+        if pending and pending[0]["attempts"] >= 2:
+            break
+        assert time.monotonic() < deadline, client.deliveries(alert=second["id"])
+        time.sleep(0.1)
+    assert "connection refused" in pending[0]["last_error"]
+    event_id = pending[0]["id"]
+
+    world["server"].stop()  # the server goes down too, with the notification undelivered
+    world["server"] = server = start_server(world["folder"])
+    time.sleep(1)
+    receiver.start()  # back, on the same port
+    received = receiver.wait_for(before + 1, 15)
+    time.sleep(2 * EVERY)  # nothing more comes: no repeat, and no second firing of the first alert
+    new = receiver.received[before:]
+    assert [r.headers["webhook-id"] for r in new] == [event_id]
+    assert new[0].payload["event"] == "alert.firing" and new[0].payload["rule"]["name"] == "many rivers"
+    assert received[-1].headers["webhook-id"] == event_id
+    client = ManageClient.connect(server.url)
+    [delivery] = client.deliveries(alert=second["id"])
+    assert delivery["status"] == "delivered" and delivery["attempts"] >= 3
+    assert {a["state"] for a in client.alerts("Rivers")} == {"firing"}
+
+
+def test_bad_requests_say_what_is_wrong(world):
+    client = ManageClient.connect(world["server"].url)
+    with pytest.raises(LuminosoClientError, match="no topic titled 'lake'.*'river'"):
+        client.create_alert("Rivers", "lake", metric="count", above=1, window="1h", channel="ops")
+    with pytest.raises(LuminosoClientError, match="window"):
+        client.create_alert("Rivers", "river", metric="count", above=1, window="an hour", channel="ops")
+    with pytest.raises(LuminosoClientError, match="no channel 'nowhere'"):
+        client.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="nowhere")
+    with pytest.raises(LuminosoClientError, match="used by alert"):
+        client.delete_channel("ops")
+    with pytest.raises(LuminosoClientError, match="already has a channel named 'ops'"):
+        client.create_channel("ops", "http://127.0.0.1:9/")
+    answer = requests.post(world["server"].manage_url + "alerts/", data="{", timeout=10,
+                           headers={**world["headers"], "Content-Type": "application/json"})
+    assert answer.status_code == 400 and set(answer.json()) >= {"error", "message"}
+    assert requests.get(world["server"].manage_url + "alerts/", timeout=10).status_code == 401
+
+
+def test_a_notebook_manages_channels_and_alerts_with_package_functions(world, monkeypatch):
+    from lumiwork import alerts
+
+    monkeypatch.setenv("LUMIWORK_URL", world["server"].url)  # as a notebook started by `lumiwork lab` has it
+    monkeypatch.setenv("LUMIWORK_TOKEN", world["server"].token)
+    channel = alerts.create_channel("notebook", webhook=world["receiver"].url, secret="a team secret, 32 chars!!")
+    assert "secret" not in channel and channel["secret_hint"] == "...rs!!"
+    assert alerts.test_channel("notebook")["status"] == "delivered"
+    made = alerts.create_alert(project="Rivers", topic="river", metric="negative_share", above=0.5, window="1d",
+                               channel="notebook", every="1m", pending="10m", repeat=0)
+    assert (made["for"], made["repeat"], made["condition"]) == ("10m", "0s", "above")
+    table = alerts.table("Rivers")
+    row = table.set_index("id").loc[made["id"]]
+    assert row["condition"] == "negative_share > 0.5 over 1d" and row["channel"] == "notebook"
+    alerts.delete_alert(made["id"])
+    alerts.delete_channel("notebook")
+    assert "notebook" not in {c["name"] for c in alerts.channels()}
