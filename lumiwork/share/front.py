@@ -331,7 +331,7 @@ async def app_request(request: Request) -> Response:
         return await _live_view(request, front, viewer, dashboard_id)
     voila = front.voilas.get(dashboard_id)
     if voila is None or not voila.alive():
-        return pages.refusal("session" if path.startswith("api/kernels/") else "not_found")
+        return pages.refusal("not_found")
     if request.method == "GET" and path.startswith(ASSET_PREFIXES):
         return await _forward_asset(request, front, voila, path)
     kernel_path = re.fullmatch(r"api/kernels/([0-9a-f-]{36})", path)
