@@ -17,16 +17,16 @@ from .core.metering import Meter, ReadLimiter
 from .db import Store
 from .models.background import BackgroundProvider
 from .models.cache import ModelCache, warm_up_process
-from .notify import AlertEvaluator, Clock, Notifications
+from .notify import AlertEvaluator, Clock, Notifications, RetryPolicy
 
 
 class ServerState:
     """The store, the models, the build queue, the login throttle, the meter,
     and the notifications and alert evaluator (`clock`: their time, which
-    tests may replace)."""
+    tests may replace; `retry_policy`: when failed deliveries are retried)."""
 
     def __init__(self, store: Store, settings: Settings | None = None, max_body: int = DEFAULT_MAX_BODY,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, retry_policy: RetryPolicy | None = None):
         settings = settings or Settings.from_environment()
         self.store = store
         self.settings = settings
@@ -43,7 +43,7 @@ class ServerState:
         self.read_limiter = ReadLimiter()
         self.login_throttle = LoginThrottle()
         # notify(account, channel, event, payload): how any feature sends to a channel
-        self.notifications = Notifications(store, clock)
+        self.notifications = Notifications(store, clock, retry_policy)
         self.alert_evaluator = AlertEvaluator(store, self.notifications, clock)
         self.requests_in_flight = 0  # requests between arrival and answer (changed on the event loop only)
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from webhook_receiver import Receiver
 
-from lumiwork.client import LuminosoClientError
+from lumiwork.client import LuminosoAuthError, LuminosoClientError
 from lumiwork.client.manage import ManageClient
 from lumiwork.datasets import siddhartha
 from lumiwork.server import EmbeddedServer
@@ -27,9 +27,8 @@ RIVER = ["The river was wide and the water green.", "He listened to the river al
 
 
 def start_server(folder) -> EmbeddedServer:
-    server = EmbeddedServer(folder, username="alerts@example.com", password="alerts test password")
-    server.api.notifications.policy = QUICK_RETRIES  # retries within a second, not minutes
-    return server
+    return EmbeddedServer(folder, username="alerts@example.com", password="alerts test password",
+                          retry_policy=QUICK_RETRIES)  # retries within a second, not minutes
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +179,36 @@ def test_a_notebook_manages_channels_and_alerts_with_package_functions(world, mo
     alerts.delete_alert(made["id"])
     alerts.delete_channel("notebook")
     assert "notebook" not in {c["name"] for c in alerts.channels()}
+
+
+def compass_user(world, email: str, level: str | None) -> str:
+    """A token of a new user with `level` on the account (None: no access at all)."""
+    root, headers = world["server"].compass_url, world["headers"]
+    made = requests.post(root + "users/", headers=headers, timeout=30, json={"name": email, "email": email}).json()
+    if level:
+        requests.post(root + "permissions/", headers=headers, timeout=30, json={
+            "user": email, "account": world["server"].setup.account_id, "level": level}).raise_for_status()
+    token = requests.post(root + "login/", timeout=30, json={"username": email, "password": made["password"]}).json()
+    answer = requests.put(root + f"users/{email}/password/", timeout=30,
+                          headers={"Authorization": f"Token {token['token']}"},
+                          json={"password": "a new password 123", "old_password": made["password"]})
+    return answer.json()["token"]
+
+
+def test_accounts_permissions_decide_who_sees_and_changes(world):
+    url = world["server"].url
+    reader = ManageClient(url, compass_user(world, "reader@example.com", "read"))
+    assert "ops" in {c["name"] for c in reader.channels()}
+    assert {a["name"] for a in reader.alerts()} >= {"many rivers"}
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.create_channel("mine", "http://127.0.0.1:9/")
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="ops")
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.test_channel("ops")
+    stranger = ManageClient(url, compass_user(world, "stranger@example.com", None))
+    assert stranger.channels() == [] and stranger.alerts() == [] and stranger.deliveries() == []
+    with pytest.raises(LuminosoClientError, match="no channel 'ops'"):
+        stranger.channel("ops")
+    with pytest.raises(LuminosoClientError, match="no Compass project 'Rivers'"):
+        stranger.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="ops")
