@@ -6,10 +6,13 @@ receiver down and the server restarted meanwhile, a notification arrives
 exactly once when the receiver is back."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from webhook_receiver import Receiver
 
 from lumiwork.client import LuminosoAuthError, LuminosoClientError
@@ -160,6 +163,10 @@ def test_bad_requests_say_what_is_wrong(world):
                            headers={**world["headers"], "Content-Type": "application/json"})
     assert answer.status_code == 400 and set(answer.json()) >= {"error", "message"}
     assert requests.get(world["server"].manage_url + "alerts/", timeout=10).status_code == 401
+    index = requests.get(world["server"].manage_url.replace("/api/manage/", "/"), timeout=10)
+    assert index.status_code == 200 and world["server"].manage_url in index.text
+    documentation = requests.get(world["server"].manage_url, timeout=10).text
+    assert all(path in documentation for path in ("channels/", "alerts/", "deliveries/", "webhook-signature"))
 
 
 def test_a_notebook_manages_channels_and_alerts_with_package_functions(world, monkeypatch):
@@ -212,3 +219,35 @@ def test_accounts_permissions_decide_who_sees_and_changes(world):
         stranger.channel("ops")
     with pytest.raises(LuminosoClientError, match="no Compass project 'Rivers'"):
         stranger.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="ops")
+
+
+FIELD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["1h", "0s", "-5m", "1e400", "ops", "Rivers", "river", "count", "above", "whsec_!!",
+                     "http://127.0.0.1:9/", "ftp://x", "http://u:p@127.0.0.1/", "http://[::1", "٣", "x" * 3000]),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+ALERT_FIELDS = ("project", "topic", "topic_id", "metric", "above", "below", "window", "every", "for", "keep_firing",
+                "repeat", "channel", "name", "link", "target_kind")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(resource=st.sampled_from(["channels/", "alerts/"]),
+       fields=st.dictionaries(st.sampled_from(ALERT_FIELDS + ("webhook", "secret", "account")), FIELD_VALUES,
+                              max_size=8),
+       as_form=st.booleans())
+def test_any_field_values_get_an_answer_in_the_dialect_and_never_a_500(world, resource, fields, as_form):
+    url, headers = world["server"].manage_url + resource, world["headers"]
+    if as_form:
+        data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        answer = requests.post(url, headers=headers, data={k: v.encode("utf-8", "surrogatepass")
+                                                           for k, v in data.items()}, timeout=30)
+    else:
+        body = json.dumps(fields, allow_nan=True).encode("utf-8", "surrogatepass")
+        answer = requests.post(url, headers={**headers, "Content-Type": "application/json"}, data=body, timeout=30)
+    assert answer.status_code < 500, (answer.status_code, answer.text[:300])
+    if answer.status_code >= 400:
+        error = answer.json()
+        assert isinstance(error["error"], str) and error["message"]
+    elif resource == "channels/":  # valid by chance: leave nothing behind
+        ManageClient(world["server"].url, world["server"].token).delete_channel(answer.json()["id"])
