@@ -23,7 +23,7 @@ from .core.middleware import TrailingSlashMiddleware, api_app
 from .core.pipeline import Call, endpoint
 from .db import Store
 from .manage.dialect import ManageDialect
-from .notify import Clock
+from .notify import Clock, RetryPolicy
 from .sharing.dialect import SharingDialect
 from .state import ServerState
 from .v4.dialect import V4Dialect
@@ -32,14 +32,15 @@ METER_FLUSH_SECONDS = 2.0
 
 
 def create_app(store: Store, max_body: int = DEFAULT_MAX_BODY, loopback_only: bool = False,
-               settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+               settings: Settings | None = None, clock: Clock | None = None,
+               retry_policy: RetryPolicy | None = None) -> Starlette:
     """The application: API v4 under /api/v4, Compass under /compass/api and
     lumiwork's own management API under /api/manage, and the sharing API
     (dashboards, shares, exports, schedules) under /api/sharing. With `loopback_only`,
     requests whose Host is not loopback are refused (set it when bound to
     loopback). Paths under none of them answer in API v4's dialect; GET / says
     where each API is."""
-    server = ServerState(store, settings, max_body, clock)
+    server = ServerState(store, settings, max_body, clock, retry_policy)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

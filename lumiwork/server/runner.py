@@ -19,7 +19,7 @@ from .core.auth import new_password
 from .core.limits import DEFAULT_MAX_BODY
 from .core.middleware import is_loopback_host
 from .db import DataDirLock, Store
-from .notify import Clock
+from .notify import Clock, RetryPolicy
 
 
 def default_data_dir() -> Path:
@@ -90,7 +90,8 @@ class EmbeddedServer:
     def __init__(self, data_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  token_file: Path | str | None = None, username: str | None = None,
                  password: str | None = None, max_body: int = DEFAULT_MAX_BODY,
-                 settings: Settings | None = None, clock: Clock | None = None):
+                 settings: Settings | None = None, clock: Clock | None = None,
+                 retry_policy: RetryPolicy | None = None):
         settings = settings or Settings.from_environment()
         data_dir = Path(data_dir) if data_dir else settings.data_dir
         self._lock = DataDirLock(data_dir)
@@ -98,7 +99,7 @@ class EmbeddedServer:
         self.removed_files = self.store.remove_orphaned_model_files()
         self.setup = bootstrap(self.store, username, password, settings)
         self.app = create_app(self.store, max_body, loopback_only=is_loopback_host(host), settings=settings,
-                              clock=clock)
+                              clock=clock, retry_policy=retry_policy)
         self._socket = _bind(host, port)
         self.host, self.port = host, self._socket.getsockname()[1]
         self.netloc = netloc(host, self.port)

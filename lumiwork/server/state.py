@@ -18,17 +18,17 @@ from .core.metering import Meter, ReadLimiter
 from .db import Store
 from .models.background import BackgroundProvider
 from .models.cache import ModelCache, warm_up_process
-from .notify import AlertEvaluator, Clock, Notifications
+from .notify import AlertEvaluator, Clock, Notifications, RetryPolicy
 from .sharing.runs import RunQueue
 
 
 class ServerState:
     """The store, the models, the build queue, the login throttle, the meter,
     and the notifications and alert evaluator (`clock`: their time, which
-    tests may replace)."""
+    tests may replace; `retry_policy`: when failed deliveries are retried)."""
 
     def __init__(self, store: Store, settings: Settings | None = None, max_body: int = DEFAULT_MAX_BODY,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, retry_policy: RetryPolicy | None = None):
         settings = settings or Settings.from_environment()
         self.store = store
         self.settings = settings
@@ -46,7 +46,7 @@ class ServerState:
         self.login_throttle = LoginThrottle()
         self.api_url = ""  # this server's API v4 root, once it listens (dashboard runs read it)
         # notify(account, channel, event, payload): how any feature sends to a channel
-        self.notifications = Notifications(store, clock)
+        self.notifications = Notifications(store, clock, retry_policy)
         self.alert_evaluator = AlertEvaluator(store, self.notifications, clock)
         self.sharing_runs = RunQueue(store, lambda: self.api_url, chromium=settings.chromium,
                                      on_failure=self.notify_failed_run)

@@ -6,13 +6,16 @@ receiver down and the server restarted meanwhile, a notification arrives
 exactly once when the receiver is back."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from webhook_receiver import Receiver
 
-from lumiwork.client import LuminosoClientError
+from lumiwork.client import LuminosoAuthError, LuminosoClientError
 from lumiwork.client.manage import ManageClient
 from lumiwork.datasets import siddhartha
 from lumiwork.server import EmbeddedServer
@@ -27,9 +30,8 @@ RIVER = ["The river was wide and the water green.", "He listened to the river al
 
 
 def start_server(folder) -> EmbeddedServer:
-    server = EmbeddedServer(folder, username="alerts@example.com", password="alerts test password")
-    server.api.notifications.policy = QUICK_RETRIES  # retries within a second, not minutes
-    return server
+    return EmbeddedServer(folder, username="alerts@example.com", password="alerts test password",
+                          retry_policy=QUICK_RETRIES)  # retries within a second, not minutes
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +163,10 @@ def test_bad_requests_say_what_is_wrong(world):
                            headers={**world["headers"], "Content-Type": "application/json"})
     assert answer.status_code == 400 and set(answer.json()) >= {"error", "message"}
     assert requests.get(world["server"].manage_url + "alerts/", timeout=10).status_code == 401
+    index = requests.get(world["server"].manage_url.replace("/api/manage/", "/"), timeout=10)
+    assert index.status_code == 200 and world["server"].manage_url in index.text
+    documentation = requests.get(world["server"].manage_url, timeout=10).text
+    assert all(path in documentation for path in ("channels/", "alerts/", "deliveries/", "webhook-signature"))
 
 
 def test_a_notebook_manages_channels_and_alerts_with_package_functions(world, monkeypatch):
@@ -180,3 +186,68 @@ def test_a_notebook_manages_channels_and_alerts_with_package_functions(world, mo
     alerts.delete_alert(made["id"])
     alerts.delete_channel("notebook")
     assert "notebook" not in {c["name"] for c in alerts.channels()}
+
+
+def compass_user(world, email: str, level: str | None) -> str:
+    """A token of a new user with `level` on the account (None: no access at all)."""
+    root, headers = world["server"].compass_url, world["headers"]
+    made = requests.post(root + "users/", headers=headers, timeout=30, json={"name": email, "email": email}).json()
+    if level:
+        requests.post(root + "permissions/", headers=headers, timeout=30, json={
+            "user": email, "account": world["server"].setup.account_id, "level": level}).raise_for_status()
+    token = requests.post(root + "login/", timeout=30, json={"username": email, "password": made["password"]}).json()
+    answer = requests.put(root + f"users/{email}/password/", timeout=30,
+                          headers={"Authorization": f"Token {token['token']}"},
+                          json={"password": "a new password 123", "old_password": made["password"]})
+    return answer.json()["token"]
+
+
+def test_accounts_permissions_decide_who_sees_and_changes(world):
+    url = world["server"].url
+    reader = ManageClient(url, compass_user(world, "reader@example.com", "read"))
+    assert "ops" in {c["name"] for c in reader.channels()}
+    assert {a["name"] for a in reader.alerts()} >= {"many rivers"}
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.create_channel("mine", "http://127.0.0.1:9/")
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="ops")
+    with pytest.raises(LuminosoAuthError, match="write"):
+        reader.test_channel("ops")
+    stranger = ManageClient(url, compass_user(world, "stranger@example.com", None))
+    assert stranger.channels() == [] and stranger.alerts() == [] and stranger.deliveries() == []
+    with pytest.raises(LuminosoClientError, match="no channel 'ops'"):
+        stranger.channel("ops")
+    with pytest.raises(LuminosoClientError, match="no Compass project 'Rivers'"):
+        stranger.create_alert("Rivers", "river", metric="count", above=1, window="1h", channel="ops")
+
+
+FIELD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["1h", "0s", "-5m", "1e400", "ops", "Rivers", "river", "count", "above", "whsec_!!",
+                     "http://127.0.0.1:9/", "ftp://x", "http://u:p@127.0.0.1/", "http://[::1", "٣", "x" * 3000]),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+ALERT_FIELDS = ("project", "topic", "topic_id", "metric", "above", "below", "window", "every", "for", "keep_firing",
+                "repeat", "channel", "name", "link", "target_kind")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(resource=st.sampled_from(["channels/", "alerts/"]),
+       fields=st.dictionaries(st.sampled_from(ALERT_FIELDS + ("webhook", "secret", "account")), FIELD_VALUES,
+                              max_size=8),
+       as_form=st.booleans())
+def test_any_field_values_get_an_answer_in_the_dialect_and_never_a_500(world, resource, fields, as_form):
+    url, headers = world["server"].manage_url + resource, world["headers"]
+    if as_form:
+        data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        answer = requests.post(url, headers=headers, data={k: v.encode("utf-8", "surrogatepass")
+                                                           for k, v in data.items()}, timeout=30)
+    else:
+        body = json.dumps(fields, allow_nan=True).encode("utf-8", "surrogatepass")
+        answer = requests.post(url, headers={**headers, "Content-Type": "application/json"}, data=body, timeout=30)
+    assert answer.status_code < 500, (answer.status_code, answer.text[:300])
+    if answer.status_code >= 400:
+        error = answer.json()
+        assert isinstance(error["error"], str) and error["message"]
+    elif resource == "channels/":  # valid by chance: leave nothing behind
+        ManageClient(world["server"].url, world["server"].token).delete_channel(answer.json()["id"])

@@ -91,3 +91,13 @@ def test_stall_benchmark_probes_pings_and_authenticated_reads(tmp_path, siddhart
     assert numbers["phases"][4]["batches"] == 3 and numbers["phases"][5]["job_seconds"] > 0
     assert set(numbers["reads_target"]) == {"p99_ms_under", "worst_p99_ms", "met"}
     assert "GET projects/ p99 under 50 ms" in result.stdout
+
+
+def test_alerts_benchmark_on_a_small_project(tmp_path):
+    output = tmp_path / "alerts.json"
+    result = run_benchmark("alerts.py", "--messages", "3000", "--alerts", "4", "--notifications", "20",
+                           "--json", str(output))
+    numbers = json.loads(output.read_text())
+    assert numbers["delivery"]["delivered"] == 20 and numbers["delivery"]["per_second"] > 0
+    assert len(numbers["evaluate_ms"]) == 4 and all(k["p50"] > 0 for k in numbers["evaluate_ms"].values())
+    assert "| water 86400s |" in result.stdout

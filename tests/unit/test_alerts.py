@@ -212,3 +212,12 @@ def test_failed_attempts_say_why(tmp_path, receiver, dead_url, silent_url):
         assert "redirects are not followed" in outcomes["redirect"]
     finally:
         store.close()
+
+
+def test_an_alert_on_a_deleted_project_keeps_its_state_and_says_why(rig):
+    alert = rig()
+    alert.minute(3)
+    alert.store.delete_compass_project(alert.project)
+    assert alert.minute(0) == [] and alert.state == "firing"
+    record = alert.store.alerts.get(alert.alert)
+    assert "no longer exists" in record["last_error"] and record["last_evaluated"] == alert.clock.now()

@@ -3,6 +3,7 @@ verifier, and the duration parser every API and the CLI share."""
 import base64
 import json
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -76,3 +77,25 @@ def test_bad_durations_say_how_to_write_one(text):
 @given(st.integers(min_value=0, max_value=10**9))
 def test_a_formatted_duration_reads_back(seconds):
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+def readme_verify():
+    """The receiver's `verify` as the README shows it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b for b in readme.split("```python")[1:] if "def verify(secret" in b).split("```")[0]
+    namespace: dict = {}
+    exec(block, namespace)  # noqa: S102 (the README's own snippet)
+    return namespace["verify"]
+
+
+def test_the_readmes_receiver_snippet_checks_what_lumiwork_sends():
+    verify = readme_verify()
+    for secret in (webhooks.new_secret(), "a plain shared secret of the team"):
+        body = b'{"event":"alert.firing"}'
+        headers = {k.lower(): v for k, v in webhooks.signed_headers(secret, "evt_1", body).items()}
+        assert verify(secret, headers, body) == "evt_1"
+        with pytest.raises(ValueError, match="bad signature"):
+            verify(secret, headers, body.replace(b"firing", b"resolved"))
+        old = {k.lower(): v for k, v in webhooks.signed_headers(secret, "evt_1", body, int(time.time()) - 900).items()}
+        with pytest.raises(ValueError, match="too old"):
+            verify(secret, old, body)

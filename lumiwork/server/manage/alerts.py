@@ -118,6 +118,9 @@ def create_alert(call: Call) -> Answer:
     except ValueError as exc:
         raise field_errors({"topic_id" if topic_id is not None else "topic": [str(exc)]}) from None
     channel = find_channel(call, channel_ref, account)
+    if channel["account_id"] != account:  # found by id: a channel of another account the user also reads
+        raise field_errors({"channel": [f"Channel {channel['name']!r} belongs to account {channel['account_id']}, "
+                                        f"the project to account {account}: use a channel of the project's account."]})
     direction, threshold = ("above", above) if above is not None else ("below", below)
     assert threshold is not None
     name = name or f"{metric} of {target['title']} {direction} {threshold:g} over {format_duration(window)}"

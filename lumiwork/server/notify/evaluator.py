@@ -106,7 +106,7 @@ class AlertEvaluator:
             "rule": {"id": alert["alert_id"], "name": alert["name"], "target": target,
                      "metric": alert["metric"], "condition": alert["direction"]},
             "state": "resolved" if event == "resolved" else "firing",
-            "value": measured, "threshold": alert["threshold"], "window": window,
+            "value": _number(measured), "threshold": _number(alert["threshold"]), "window": window,
             "messages": counts.messages,
             "firing_since": iso(fired_at),
             "link": alert["link"],
@@ -145,3 +145,8 @@ class AlertEvaluator:
             wait = IDLE_POLL_SECONDS if upcoming is None else min(IDLE_POLL_SECONDS,
                                                                   max(0.0, upcoming - self.clock.now()))
             self._wake.wait(wait)
+
+
+def _number(value: float | None) -> float | int | None:
+    """A whole number as an integer in JSON (57, not 57.0)."""
+    return int(value) if value is not None and float(value).is_integer() else value
