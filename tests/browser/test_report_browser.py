@@ -18,8 +18,8 @@ TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "05-statistics": "Topic statistics and text correlation",
           "06-subset-vectors": "Subset vectors: a snapshot of the book", "07-accounts": "Accounts and usage",
           "08-compass-classifiers": "Compass classifiers on Siddhartha", "09-compass-stream": "A message stream",
-          "10-share": "Share a dashboard with colleagues"}
-WITHOUT_CHARTS = ("01-getting-started", "10-share")
+          "13-share": "Share a dashboard with colleagues"}
+WITHOUT_CHARTS = ("01-getting-started", "13-share")
 NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore")
 
 

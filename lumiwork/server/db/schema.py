@@ -122,6 +122,14 @@ def _version_1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _version_2(db: sqlite3.Connection) -> None:
+    """Compass messages keep their vector and the space it was made in: topic
+    memberships are computed again whenever topics change, without reading
+    every message's text again."""
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector BLOB")
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector_space TEXT")
+
+
 # Channels (where notifications go), alert rules with their evaluation state,
 # and the outbox of notifications not yet delivered. A channel's secret is
 # stored encrypted (server/notify/secrets.py); an outbox row is written in the
@@ -159,7 +167,7 @@ def _channels_and_alerts(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-# Version 3: dashboards (frozen notebooks bound to one project), their share
+# Dashboards (frozen notebooks bound to one project), their share
 # links and viewer sessions, schedules and runs (exports and scheduled runs);
 # tokens may be scoped to one project, read-only (what a dashboard's kernels hold).
 TABLES_DASHBOARDS = """
@@ -196,7 +204,7 @@ def _dashboards_and_shares(db: sqlite3.Connection) -> None:
 
 
 #: The steps, in order: step i brings a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _channels_and_alerts,
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _version_2, _channels_and_alerts,
                                                                 _dashboards_and_shares)
 VERSION = len(MIGRATIONS)
 
