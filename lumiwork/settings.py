@@ -54,8 +54,8 @@ VARIABLES = (
     Variable("LUMIWORK_NOTEBOOKS", "~/lumiwork-notebooks", "the working folder `lumiwork lab` opens",
              is_path=True),
     Variable("LUMIWORK_CHROMIUM", "chromium on the PATH", "the browser for PDF and PNG exports", is_path=True),
-    Variable("LUMIWORK_SHARE_URL", "http://127.0.0.1:8766",
-             "the address colleagues open share links at (`lumiwork dashboard serve`)"),
+    Variable("LUMIWORK_SHARE_URL", "where `lumiwork dashboard serve` listens, else http://127.0.0.1:8766",
+             "the address colleagues open share links at (set it when the front listens on 0.0.0.0)"),
     Variable("LUMIWORK_PROJECT", "none", "set by lumiwork in a dashboard's kernels: the one project "
              "(account/project id) `lumiwork.connect()` then reads"),
     Variable("LUMIWORK_DASHBOARD", "none", "set by lumiwork in a dashboard's kernels: its id (tables then "
@@ -197,7 +197,13 @@ class Settings:
     # ---- dashboards -----------------------------------------------------------------------------
     @property
     def share_url(self) -> str:
-        return (self._get("LUMIWORK_SHARE_URL") or f"http://127.0.0.1:{DEFAULT_SHARE_PORT}").rstrip("/")
+        return self.share_url_given or f"http://127.0.0.1:{DEFAULT_SHARE_PORT}"
+
+    @property
+    def share_url_given(self) -> str | None:
+        """$LUMIWORK_SHARE_URL, when set (else links use the running front's address)."""
+        given = self._get("LUMIWORK_SHARE_URL")
+        return given.rstrip("/") if given else None
 
     @property
     def project(self) -> tuple[str, str] | None:

@@ -162,8 +162,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
             print(f"Generated password (shown once): {setup.password}", flush=True)
     if removed:
         print(f"Removed {len(removed)} unfinished model file(s) of an interrupted build", flush=True)
-    print(f"lumiwork API v4 at http://{address}{V4_ROOT}, Compass at http://{address}{COMPASS_ROOT} and "
-          f"channels and alerts at http://{address}{MANAGE_ROOT} "
+    print(f"lumiwork API v4 at http://{address}{V4_ROOT}, Compass at http://{address}{COMPASS_ROOT}, "
+          f"channels and alerts at http://{address}{MANAGE_ROOT} and dashboards, shares, exports and "
+          f"schedules at http://{address}/api/sharing/ "
           f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host), settings=settings)
     app.state.server.api_url = f"http://{address}{V4_ROOT}"

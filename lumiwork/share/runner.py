@@ -10,6 +10,7 @@ import uvicorn
 
 from ..server.db import Store
 from ..server.runner import _bind
+from ..server.sharing.address import forget_front_address, record_front_address
 from ..settings import DEFAULT_SHARE_PORT, Settings
 from ..wire.names import local_url
 from .front import create_front
@@ -39,12 +40,14 @@ class FrontServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the share front did not start on {self.url}")
             time.sleep(0.02)
+        self._address = record_front_address(self.store.dashboards_dir, host, self.port)
 
     @property
     def front(self):
         return self.app.state.front
 
     def stop(self) -> None:
+        forget_front_address(self.store.dashboards_dir, self._address)
         self._server.should_exit = True
         self._thread.join(timeout=60)
         self._socket.close()
@@ -64,7 +67,18 @@ def serve_front(host: str = "127.0.0.1", port: int = DEFAULT_SHARE_PORT, data_di
     store = Store(data_dir or settings.data_dir)
     sock = _bind(host, port)
     api_url = api_url or api_url_for(settings)
-    print(f"lumiwork dashboards at http://{host}:{sock.getsockname()[1]}/ (kernels read {api_url}; "
-          f"data in {store.data_dir})", flush=True)
-    uvicorn.Server(uvicorn.Config(create_front(store, api_url), log_level="warning",
-                                  ws="websockets-sansio")).run(sockets=[sock])
+    port = sock.getsockname()[1]
+    recorded = record_front_address(store.dashboards_dir, host, port)
+    if settings.share_url_given:
+        links = f"; share links open at {settings.share_url_given}"
+    elif recorded is None:
+        links = "; set LUMIWORK_SHARE_URL to the address colleagues use before `lumiwork share create`"
+    else:
+        links = ""
+    print(f"lumiwork dashboards at http://{host}:{port}/ (kernels read {api_url}; data in {store.data_dir}){links}",
+          flush=True)
+    try:
+        uvicorn.Server(uvicorn.Config(create_front(store, api_url), log_level="warning",
+                                      ws="websockets-sansio")).run(sockets=[sock])
+    finally:
+        forget_front_address(store.dashboards_dir, recorded)

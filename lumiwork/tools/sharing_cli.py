@@ -20,6 +20,15 @@ def _local(iso: str | None) -> str:
     return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def _in_zone(iso: str | None, tz: str) -> str:
+    """A time as a schedule's reader thinks of it: in the schedule's own time zone."""
+    if not iso:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
 def _table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -142,13 +151,14 @@ def save_run_files(client, run: dict, output: Path, format: str) -> list[Path]:
 def cmd_schedule_create(args) -> int:
     schedule = _client(args).schedule(args.dashboard, args.cron, args.tz, args.format, args.channel)
     print(f"schedule {schedule['schedule_id']}: {schedule['cron']} ({schedule['tz']}), {schedule['format']}; "
-          f"next runs " + ", ".join(_local(t) for t in schedule["next_runs"]))
+          f"next runs " + ", ".join(_in_zone(t, schedule["tz"]) for t in schedule["next_runs"]))
     print(schedule["schedule_id"])
     return 0
 
 
 def cmd_schedule_list(args) -> int:
-    rows = [[s["schedule_id"], s["dashboard_id"], s["cron"], s["tz"], s["format"], _local(s["next_runs"][0])]
+    rows = [[s["schedule_id"], s["dashboard_id"], s["cron"], s["tz"], s["format"],
+             _in_zone(s["next_runs"][0], s["tz"])]
             for s in _client(args).schedules()]
     _table(rows, ["id", "dashboard", "cron", "tz", "format", "next run"])
     return 0
@@ -179,7 +189,7 @@ def add_commands(commands) -> None:
     publish = with_url(actions.add_parser("publish", help="freeze a copy of a notebook as a dashboard; prints its id"))
     publish.add_argument("notebook")
     publish.add_argument("--project", required=True, help="the API v4 project (by name) it reads")
-    publish.add_argument("--name", help="the dashboard's name (default: the project's)")
+    publish.add_argument("--name", help="the dashboard's name (default: the notebook's title, else the project's)")
     publish.set_defaults(run=cmd_publish)
     with_url(actions.add_parser("list", help="your dashboards")).set_defaults(run=cmd_dashboards)
     unpublish = with_url(actions.add_parser("unpublish", help="remove a dashboard, its links and schedules"))

@@ -8,8 +8,13 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import pytest
 from share_support import DASHBOARD, sharing_client
+from webhook_receiver import Receiver
+
+from lumiwork.client.manage import ManageClient
+from lumiwork.wire import webhooks
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +47,50 @@ def test_export_writes_html_png_per_figure_and_csv_per_table(server, published, 
     assert bad.returncode == 1 and "no dashboard 'nosuchdashboard'" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_a_one_minute_schedule_produces_its_files_and_the_run_list_shows_them(server, published):
+def failing_notebook(folder) -> str:
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Breaks"),
+        nbformat.v4.new_code_cell("raise RuntimeError('the quarterly table is missing')")])
+    path = folder / "breaks.ipynb"
+    nbformat.write(notebook, str(path))
+    return str(path)
+
+
+def test_a_one_minute_schedule_produces_its_files_and_the_run_list_shows_them(server, published, tmp_path):
+    """In the same minute, a schedule of a dashboard that fails notifies its
+    channel: one signed schedule.failed POST to a real receiver."""
     dashboard = published["dashboard_id"]
+    client = sharing_client(server)
+    receiver = Receiver().start()
+    channel = ManageClient.connect(server.url, token=server.token).create_channel("reports", receiver.url)
+    broken = client.publish(failing_notebook(tmp_path), "Siddhartha")
+    assert broken["name"] == "Breaks"  # the notebook's title
     made = cli(server, "schedule", "create", dashboard, "--cron", "* * * * *", "--tz", "Europe/Brussels",
                "--format", "html")
     assert made.returncode == 0, made.stderr
     schedule = made.stdout.strip().splitlines()[-1]
-    client = sharing_client(server)
-    deadline = time.monotonic() + 150  # the next minute, then the run itself
+    failing = client.schedule(broken["dashboard_id"], "* * * * *", "Europe/Brussels", "html", channel="reports")
+    deadline = time.monotonic() + 150  # the next minute, then the runs themselves
     runs: list[dict] = []
+    failed: list[dict] = []
     while time.monotonic() < deadline:
         runs = [r for r in client.runs(schedule=schedule) if r["status"] in ("done", "failed")]
-        if runs:
+        failed = [r for r in client.runs(schedule=failing["schedule_id"]) if r["status"] in ("done", "failed")]
+        if runs and failed:
             break
         time.sleep(2)
+    client.unschedule(failing["schedule_id"])
     assert runs and runs[0]["status"] == "done", runs
+    assert failed and failed[-1]["status"] == "failed", failed
+    assert "the quarterly table is missing" in failed[-1]["message"]
+    posts = receiver.wait_for(1, 30)
+    receiver.stop()
+    first = [p for p in posts if p.payload.get("run_id") == failed[-1]["run_id"]]
+    assert len(first) == 1, "not one notification of the failed run"
+    payload = first[0].payload
+    assert webhooks.verify(channel["secret"], first[0].headers, first[0].body) == payload["id"]
+    assert payload["event"] == "schedule.failed" and payload["dashboard"] == "Breaks"
+    assert "the quarterly table is missing" in payload["message"]
     assert runs[0]["files"] == ["dashboard.html"]
     folder = server.store.dashboards_dir / dashboard / "runs" / runs[0]["run_id"]
     assert "Terms related to" in (folder / "dashboard.html").read_text(encoding="utf-8")

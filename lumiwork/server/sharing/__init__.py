@@ -7,11 +7,13 @@ from starlette.routing import Route
 from ..core.dialect import Answer
 from ..core.pipeline import Call, endpoint
 from . import dashboards, exports, schedules, shares
+from .address import share_base_url
 from .apidoc import DOCUMENTATION
 
 
 def documentation(call: Call) -> Answer:
-    return Answer(DOCUMENTATION.format(share_url=call.server.settings.share_url),
+    share_url = share_base_url(call.store.dashboards_dir, call.server.settings)
+    return Answer(DOCUMENTATION.format(share_url=share_url),
                   media_type="text/plain; charset=utf-8")
 
 

@@ -10,6 +10,7 @@ Dashboards: a frozen copy of a notebook bound to one API v4 project. Its
 kernels hold a token that reads that project only.
   GET    dashboards/                 your dashboards
   POST   dashboards/                 publish: {{"notebook": <notebook JSON>, "project": NAME, "name": NAME}}
+                                     (name: default the notebook's first heading, else the project's)
   GET    dashboards/<id>/            one dashboard
   DELETE dashboards/<id>/            unpublish (its links, schedules and runs go too)
 
@@ -20,9 +21,11 @@ Shares: signed links to one dashboard, shown once at creation.
                                        "max_viewers": 5}} -> the link in "url"
   DELETE shares/<id>/                revoke: the link and its open views end at once
   Durations: a number of seconds, or with s, m, h, d or w (30m, 2h, 7d).
-  "params" are locked: the dashboard reads them (lumiwork.dashboard_parameters)
+  "params" are locked: the dashboard reads them (lumiwork.dashboard.parameters)
   and the viewer cannot change them. "snapshot" links show the latest
-  scheduled run's HTML and start no kernel.
+  scheduled run's HTML and start no kernel. At the share front, link exchanges
+  are rate-limited per address (a wrong link costs more) and live views per
+  link, with 429 and Retry-After; each link has at most max_viewers live views.
 
 Exports: a headless run of a dashboard (with its own token), now or by a schedule.
   POST   exports/                    {{"dashboard": ID, "format": "html|pdf|png|csv"}} -> 202, the run

@@ -48,6 +48,16 @@ def read_notebook(value) -> nbformat.NotebookNode:
     return nb
 
 
+def notebook_title(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's first level-one heading, what its readers see as its title."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# ") and line[2:].strip():
+                    return line[2:].strip()[:200]
+    return None
+
+
 def find_project(call: Call, name: str):
     """The caller's API v4 project of that name (the newest if several), else 404."""
     readable = [a["account_id"] for a in call.store.accounts.user_accounts(call.username) if "read" in a["permissions"]]
@@ -63,7 +73,7 @@ def publish(call: Call) -> Answer:
     nb = read_notebook(call.params.values["notebook"])
     project_name = call.params.string("project", required=True, limit="project name", allow_empty=False)
     project = find_project(call, project_name)
-    name = call.params.string("name", limit="project name") or project_name
+    name = call.params.string("name", limit="project name") or notebook_title(nb) or project_name
     token_id = call.store.tokens.issue_project_scoped(call.username, project["project_id"])
     dashboard_id = random_id(10)
     folder = call.store.dashboards_dir / dashboard_id / "notebook"

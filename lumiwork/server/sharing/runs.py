@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -63,9 +64,14 @@ def next_slots(cron: str, tz: str, after: float, count: int = 1) -> list[float]:
 
 
 def latest_slot(cron: str, tz: str, now: float) -> float:
-    """The latest time at or before `now` the expression fires."""
-    start = dt.datetime.fromtimestamp(now, zone(tz))
-    return next(CronSim(cron, start, reverse=True)).timestamp()
+    """The latest time at or before `now` the expression fires. (CronSim going
+    backwards leaves out its start: from exactly 07:00 it gives yesterday's
+    07:00. So start a second later and skip any slot after `now`.)"""
+    slots = CronSim(cron, dt.datetime.fromtimestamp(math.floor(now) + 1, zone(tz)), reverse=True)
+    slot = next(slots).timestamp()
+    while slot > now:
+        slot = next(slots).timestamp()
+    return slot
 
 
 def due(schedule: dict, now: float) -> float | None:

@@ -10,6 +10,7 @@ from ..core.dialect import Answer
 from ..core.errors import ApiError, bad_parameter
 from ..core.links import sign_link
 from ..core.pipeline import Call, endpoint
+from .address import share_base_url
 from .lookups import duration, get_dashboard, own_dashboard_ids, when
 
 DEFAULT_EXPIRY = 7 * 86400.0
@@ -45,7 +46,8 @@ def create_share(call: Call) -> Answer:
         call.params.boolean("snapshot"), locked_params(call),
         call.params.integer("max_viewers", DEFAULT_MAX_VIEWERS, minimum=1, maximum=100))
     token = sign_link(call.store.secret, link["link_id"])
-    url = f"{call.server.settings.share_url}/s/{dashboard['dashboard_id']}#t={token}"
+    base = share_base_url(call.store.dashboards_dir, call.server.settings)
+    url = f"{base}/s/{dashboard['dashboard_id']}#t={token}"
     return Answer({**share_record(link), "url": url}, status=201)
 
 
