@@ -103,7 +103,7 @@ def test_a_daily_schedule_across_both_daylight_saving_changes_runs_once_a_day(tm
     for start, days in ((at(2026, 3, 27, 12, 0), 3), (at(2026, 10, 23, 12, 0), 3)):
         schedule = store.schedules.create("dash", "analyst", "30 2 * * *", "Europe/Brussels", "html", None, start)
         clock = {"t": start}
-        queue = RunQueue(store, lambda: "", clock=lambda: clock["t"])
+        queue = RunQueue(store, lambda: "", clock=lambda clock=clock: clock["t"])
         slots = []
         while clock["t"] < start + days * 86400:
             slots += [local(run["slot"]) for run in queue.schedule_due()]

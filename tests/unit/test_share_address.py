@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 
-from lumiwork.server.sharing.address import (ADDRESS_FILE, forget_front_address, record_front_address,
-                                             share_base_url)
+from lumiwork.server.sharing.address import ADDRESS_FILE, forget_front_address, record_front_address, share_base_url
 from lumiwork.settings import DEFAULT_SHARE_PORT, Settings
 
 
