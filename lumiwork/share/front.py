@@ -49,6 +49,7 @@ NONCE_SECONDS = 60.0
 TOUCH_SECONDS = 30.0           # a session's activity is written at most this often
 IDLE_VOILA_SECONDS = 600.0     # a dashboard's Voila with no kernel this long is stopped
 NO_EXPIRY_COOKIE_SECONDS = 30 * 86400
+CLOSED_SESSION_SECONDS = 86400.0  # how long a withdrawn or expired link's viewers are told why
 KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 ASSET_PREFIXES = ("voila/static/", "voila/templates/", "voila/labextensions/", "voila/api/themes/")
 UPSTREAM_HEADERS = ("accept", "accept-encoding", "accept-language", "content-type", "if-none-match",
@@ -126,8 +127,11 @@ class ShareFront:
         reason = self.link_refusal(link)
         if reason is None and link["inactivity"] is not None and self.clock() - row["last_seen"] > link["inactivity"]:
             reason = "session"
-        if reason is not None:
+        if reason == "session":
             self.store.share_links.end_session(session)
+        if reason is not None:
+            # a closed link's sessions stay a day (forget_closed_sessions), so that each
+            # request of its viewers is told why, not asked for a link that no longer opens
             return reason
         return Viewer(session, row, link)
 
@@ -521,6 +525,7 @@ def create_front(store: Store, api_url: str, **options) -> Starlette:
                 try:
                     await front.revoke_sweep()
                     await front.stop_idle_voilas()
+                    front.store.share_links.forget_closed_sessions(front.clock() - CLOSED_SESSION_SECONDS)
                 except Exception:  # housekeeping must outlive one bad round
                     log.exception("share front housekeeping")
 

@@ -113,6 +113,14 @@ def cmd_share_revoke(args) -> int:
 def cmd_export(args) -> int:
     import sys
 
+    output = Path(args.output)
+    try:  # before the run, so that a folder that cannot be made costs no run
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from ..client.errors import LuminosoClientError
+
+        raise LuminosoClientError({"code": "BAD_OUTPUT", "message": f"cannot write to {output.parent}: "
+                                   f"{exc.strerror}"}) from None
     client = _client(args)
     run = client.export(args.dashboard, args.format)
     seen = {"status": None}
@@ -127,7 +135,7 @@ def cmd_export(args) -> int:
         from ..client.errors import LuminosoClientError
 
         raise LuminosoClientError({"code": "EXPORT_FAILED", "message": f"export failed: {run['message']}"})
-    written = save_run_files(client, run, Path(args.output), args.format)
+    written = save_run_files(client, run, output, args.format)
     for path in written:
         print(path)
     return 0

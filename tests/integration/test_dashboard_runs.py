@@ -30,9 +30,9 @@ def cli(server, *args, timeout=600):
 
 def test_export_writes_html_png_per_figure_and_csv_per_table(server, published, tmp_path):
     dashboard = published["dashboard_id"]
-    html = cli(server, "export", dashboard, "--format", "html", "-o", str(tmp_path / "report.html"))
+    html = cli(server, "export", dashboard, "--format", "html", "-o", str(tmp_path / "new folder" / "report.html"))
     assert html.returncode == 0, html.stderr
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    page = (tmp_path / "new folder" / "report.html").read_text(encoding="utf-8")
     assert "Terms related to" in page and "<b>Project</b> Siddhartha" in page
     png = cli(server, "export", dashboard, "--format", "png", "-o", str(tmp_path / "chart.png"))
     assert png.returncode == 0, png.stderr

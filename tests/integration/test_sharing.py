@@ -179,3 +179,18 @@ def test_exchanges_are_rate_limited_per_address(server, dashboard):
         slow = http.post(f"{limited.url}/s/{dashboard['dashboard_id']}/exchange", json={"t": "x.y"})
         assert slow.status_code == 429 and int(slow.headers["Retry-After"]) >= 1
         assert "Please wait a moment" in slow.text
+
+
+def test_a_revoked_link_ends_its_open_view_and_says_why(server, dashboard, front):
+    client = sharing_client(server)
+    share = client.share(dashboard["dashboard_id"], expires="1h", max_viewers=1)
+    link = local_link(share["url"], front.url)
+    with httpx.Client(timeout=120) as viewer:
+        assert open_live(viewer, front.url, link).status_code == 200
+        kernel = next(k for k, v in front.front.kernels.items() if v.link_id == share["share_id"])
+        model = f"{front.url}/d/{dashboard['dashboard_id']}/app/api/kernels/{kernel}"
+        assert viewer.get(model).status_code == 200  # what the page polls while it is open
+        client.revoke(share["share_id"])
+        for url in (model, f"{front.url}/d/{dashboard['dashboard_id']}/"):
+            answer = viewer.get(url)  # the page's next poll shows its "view has ended" notice
+            assert answer.status_code == 410 and "data-reason='revoked'" in answer.text, url

@@ -52,11 +52,12 @@ class ShareLinkRepository:
         return [link_record(r) for r in rows]
 
     def revoke(self, link_id: str) -> None:
-        """Withdraw a link: its sessions end at once."""
+        """Withdraw a link: its sessions end at once, since every request checks
+        the link. They stay until their next request, which is then told the
+        link was withdrawn (rather than asked to open a link it no longer can)."""
         with self.db.transaction() as tx:
             tx.execute("UPDATE share_links SET revoked = ? WHERE link_id = ? AND revoked IS NULL",
                        (time.time(), link_id))
-            tx.execute("DELETE FROM share_sessions WHERE link_id = ?", (link_id,))
 
     def delete_dashboard(self, dashboard_id: str) -> None:
         with self.db.transaction() as tx:
@@ -90,3 +91,10 @@ class ShareLinkRepository:
     def end_session(self, session: str) -> None:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM share_sessions WHERE session_hash = ?", (auth.hash_token(session),))
+
+    def forget_closed_sessions(self, closed_before: float) -> None:
+        """Sessions of links withdrawn or expired before `closed_before`: until
+        then a viewer's next request is told why the link closed."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM share_sessions WHERE link_id IN (SELECT link_id FROM share_links "
+                       "WHERE revoked < ? OR expires < ?)", (closed_before, closed_before))
