@@ -13,6 +13,7 @@ import pytest
 from share_support import DASHBOARD, sharing_client
 from webhook_receiver import Receiver
 
+from lumiwork.client import LuminosoClientError
 from lumiwork.client.manage import ManageClient
 from lumiwork.wire import webhooks
 
@@ -101,3 +102,33 @@ def test_a_one_minute_schedule_produces_its_files_and_the_run_list_shows_them(se
     assert bad.returncode == 1 and "is not a cron expression" in bad.stderr
     bad_zone = cli(server, "schedule", "create", dashboard, "--cron", "0 7 * * *", "--tz", "Mars/Olympus")
     assert bad_zone.returncode == 1 and "unknown time zone" in bad_zone.stderr
+
+
+def test_a_snapshot_link_shows_the_latest_runs_html_and_starts_no_kernel(server, published):
+    import httpx
+
+    from lumiwork.share.runner import FrontServer
+
+    client = sharing_client(server)
+    dashboard = published["dashboard_id"]
+    if not [r for r in client.runs(dashboard) if r["status"] == "done" and "dashboard.html" in r["files"]]:
+        assert client.wait(client.export(dashboard, "html")["run_id"])["status"] == "done"
+    fresh = client.publish(DASHBOARD, "Siddhartha", name="never run")
+    with FrontServer(server.store.data_dir, server.url) as front, httpx.Client(timeout=60) as viewer:
+        def open_snapshot(dashboard_id: str, **options) -> httpx.Response:
+            link = client.share(dashboard_id, expires="1h", snapshot=True, **options)["url"]
+            assert link.startswith(front.url)
+            exchanged = viewer.post(f"{front.url}/s/{dashboard_id}/exchange", json={"t": link.split("#t=")[1]})
+            assert exchanged.status_code == 200, exchanged.text
+            return viewer.get(front.url + exchanged.json()["next"], follow_redirects=True)
+
+        shown = open_snapshot(dashboard)
+        assert shown.status_code == 200 and shown.url.path == f"/d/{dashboard}/snapshot"
+        assert "Terms related to" in shown.text and "<b>Project</b> Siddhartha" in shown.text
+        assert viewer.get(f"{front.url}/d/{dashboard}/app/").status_code in (303, 404)  # no live view
+        not_yet = open_snapshot(fresh["dashboard_id"])
+        assert not_yet.status_code == 404 and "data-reason='snapshot'" in not_yet.text
+        # runs are made without parameters: a snapshot link cannot lock any
+        with pytest.raises(LuminosoClientError, match="cannot be locked on a snapshot link"):
+            client.share(dashboard, snapshot=True, params={"topic": "River"})
+        assert front.front.voilas == {} and front.front.kernels == {}  # no kernel at all

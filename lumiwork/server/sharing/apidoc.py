@@ -23,7 +23,7 @@ Shares: signed links to one dashboard, shown once at creation.
   Durations: a number of seconds, or with s, m, h, d or w (30m, 2h, 7d).
   "params" are locked: the dashboard reads them (lumiwork.dashboard.parameters)
   and the viewer cannot change them. "snapshot" links show the latest
-  scheduled run's HTML and start no kernel. At the share front, link exchanges
+  run's HTML and start no kernel (they lock no parameters: runs have none). At the share front, link exchanges
   are rate-limited per address (a wrong link costs more) and live views per
   link, with 429 and Retry-After; each link has at most max_viewers live views.
 

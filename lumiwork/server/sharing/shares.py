@@ -41,9 +41,14 @@ def create_share(call: Call) -> Answer:
     dashboard = get_dashboard(call, call.params.string("dashboard", required=True, allow_empty=False))
     expires_in = duration(call, "expires")
     expires_in = DEFAULT_EXPIRY if expires_in is None else expires_in
+    snapshot, params = call.params.boolean("snapshot"), locked_params(call)
+    if snapshot and params:
+        # runs are made without parameters: a locked link must not see their unfiltered data
+        raise bad_parameter("params", "cannot be locked on a snapshot link (the dashboard's runs are made "
+                            "without parameters); lock them on a live link, without snapshot")
     link = call.store.share_links.create(
         dashboard["dashboard_id"], call.username, time.time() + expires_in, duration(call, "inactivity"),
-        call.params.boolean("snapshot"), locked_params(call),
+        snapshot, params,
         call.params.integer("max_viewers", DEFAULT_MAX_VIEWERS, minimum=1, maximum=100))
     token = sign_link(call.store.secret, link["link_id"])
     base = share_base_url(call.store.dashboards_dir, call.server.settings)
