@@ -49,6 +49,7 @@ NONCE_SECONDS = 60.0
 TOUCH_SECONDS = 30.0           # a session's activity is written at most this often
 IDLE_VOILA_SECONDS = 600.0     # a dashboard's Voila with no kernel this long is stopped
 NO_EXPIRY_COOKIE_SECONDS = 30 * 86400
+ABANDONED_SECONDS = 60.0       # a view with no WebSocket open this long has lost its page
 CLOSED_SESSION_SECONDS = 86400.0  # how long a withdrawn or expired link's viewers are told why
 KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 ASSET_PREFIXES = ("voila/static/", "voila/templates/", "voila/labextensions/", "voila/api/themes/")
@@ -68,6 +69,7 @@ class Kernel:
     started: float
     sockets: int = 0
     connected: bool = False
+    left: float | None = None  # when its page's last WebSocket closed (the tab was closed or lost)
 
 
 @dataclass
@@ -82,8 +84,9 @@ class ShareFront:
 
     def __init__(self, store: Store, api_url: str, limits: Limits | None = None,
                  exchange_limit: RateLimiter | None = None, launch_limit: RateLimiter | None = None,
-                 clock=time.time):
+                 clock=time.time, abandoned_seconds: float = ABANDONED_SECONDS):
         self.store = store
+        self.abandoned_seconds = abandoned_seconds
         self.api_url = api_url
         self.limits = limits or Limits()
         self.clock = clock
@@ -198,7 +201,25 @@ class ShareFront:
             own = kernel.session_hash == viewer.session_row["session_hash"]
             if own and kernel.sockets == 0 and (kernel.connected or now - kernel.started > 30):
                 await self._shutdown_kernel(voila, kernel.kernel_id)
+            elif self._abandoned(kernel, now):
+                await self._shutdown_kernel(voila, kernel.kernel_id)
             elif not await self._kernel_alive(voila, kernel.kernel_id):
+                self.kernels.pop(kernel.kernel_id, None)
+
+    def _abandoned(self, kernel: Kernel, now: float) -> bool:
+        """A view whose page has been gone a while: a live page keeps its kernel's
+        WebSocket open, so none for `abandoned_seconds` means a closed or lost tab
+        (the wait lets a page that lost its connection reconnect)."""
+        return kernel.sockets == 0 and kernel.left is not None and now - kernel.left > self.abandoned_seconds
+
+    async def close_abandoned(self) -> None:
+        """Free the memory and the cap slots of views whose page is gone."""
+        now = self.clock()
+        for kernel in [k for k in self.kernels.values() if self._abandoned(k, now)]:
+            voila = self.voilas.get(kernel.dashboard_id)
+            if voila is not None:
+                await self._shutdown_kernel(voila, kernel.kernel_id)
+            else:
                 self.kernels.pop(kernel.kernel_id, None)
 
     def _upstream_auth(self, voila: VoilaProcess) -> dict[str, str]:
@@ -473,6 +494,7 @@ async def app_socket(websocket: WebSocket) -> None:
     await websocket.accept(subprotocol=upstream.subprotocol)
     kernel.sockets += 1
     kernel.connected = True
+    kernel.left = None
 
     async def to_upstream():
         while True:
@@ -503,6 +525,8 @@ async def app_socket(websocket: WebSocket) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         kernel.sockets -= 1
+        if kernel.sockets == 0:
+            kernel.left = front.clock()
         await upstream.close()
         # the viewer's side may be gone already (a closed tab): nothing left to tell it
         with contextlib.suppress(Exception):
@@ -524,6 +548,7 @@ def create_front(store: Store, api_url: str, **options) -> Starlette:
                 await asyncio.sleep(15)
                 try:
                     await front.revoke_sweep()
+                    await front.close_abandoned()
                     await front.stop_idle_voilas()
                     front.store.share_links.forget_closed_sessions(front.clock() - CLOSED_SESSION_SECONDS)
                 except Exception:  # housekeeping must outlive one bad round

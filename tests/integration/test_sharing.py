@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -194,3 +195,26 @@ def test_a_revoked_link_ends_its_open_view_and_says_why(server, dashboard, front
         for url in (model, f"{front.url}/d/{dashboard['dashboard_id']}/"):
             answer = viewer.get(url)  # the page's next poll shows its "view has ended" notice
             assert answer.status_code == 410 and "data-reason='revoked'" in answer.text, url
+
+
+def test_a_closed_tab_frees_its_view_for_the_next_viewer(server, dashboard, front):
+    from websockets.sync.client import connect
+
+    client = sharing_client(server)
+    share = client.share(dashboard["dashboard_id"], expires="1h", max_viewers=1)
+    link = local_link(share["url"], front.url)
+    front.front.abandoned_seconds = 1.0  # a page gone this long is a closed tab (a minute by default)
+    try:
+        with httpx.Client(timeout=120) as first, httpx.Client(timeout=120) as second:
+            assert open_live(first, front.url, link).status_code == 200
+            kernel = next(k for k, v in front.front.kernels.items() if v.link_id == share["share_id"])
+            host = front.url.removeprefix("http://")
+            channels = f"ws://{host}/d/{dashboard['dashboard_id']}/app/api/kernels/{kernel}/channels"
+            with connect(channels, origin=f"http://{host}",
+                         additional_headers={"Cookie": f"lw_share={first.cookies['lw_share']}"}):
+                assert open_live(second, front.url, link).status_code == 503  # the page is open: busy
+            time.sleep(2.0)  # the tab closed: its socket is gone
+            assert open_live(second, front.url, link).status_code == 200
+            assert kernel not in front.front.kernels
+    finally:
+        front.front.abandoned_seconds = 60.0
