@@ -147,7 +147,8 @@ def main(argv=None) -> int:
                 stop.set()
                 prober.join()
                 results["opens"] = {
-                    "seconds": round(elapsed, 1), "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+                    "seconds": round(elapsed, 1),
+                    "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
                     "kernels_of_link": sum(k.link_id == share["share_id"] for k in front.front.kernels.values()),
                     "kernels_running": len(children(voila.process.pid)),
                     "answer_ms": {name: {"p50": round(statistics.median(times[url]), 1),
