@@ -66,6 +66,12 @@ def connect(project: str | None = None, url: str | None = None,
     url = url or settings.url or local_server_url()
     token = token or settings.token
     client = LuminosoClient.connect(url, token=token)
+    bound = settings.project
+    if bound is not None:  # a dashboard's kernel: its token reads this one project only
+        bound_project = client.change_path(f"/projects/{bound[0]}/{bound[1]}/")
+        remember_connection(bound_project.root_url + "/", bound_project.get("")["name"], bound[1],
+                            account=client.change_path(f"/projects/{bound[0]}/").url)
+        return bound_project
     account = client.change_path(f"/projects/{client.default_account()}/")
     if project is None:
         remember_connection(account.root_url + "/", account=account.url)

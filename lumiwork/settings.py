@@ -53,10 +53,17 @@ VARIABLES = (
              "the Siddhartha text (Project Gutenberg #2500) for the demo", is_path=True),
     Variable("LUMIWORK_NOTEBOOKS", "~/lumiwork-notebooks", "the working folder `lumiwork lab` opens",
              is_path=True),
-    Variable("LUMIWORK_CHROMIUM", "chromium on the PATH", "the browser for PDF exports", is_path=True),
+    Variable("LUMIWORK_CHROMIUM", "chromium on the PATH", "the browser for PDF and PNG exports", is_path=True),
+    Variable("LUMIWORK_SHARE_URL", "where `lumiwork dashboard serve` listens, else http://127.0.0.1:8766",
+             "the address colleagues open share links at (set it when the front listens on 0.0.0.0)"),
+    Variable("LUMIWORK_PROJECT", "none", "set by lumiwork in a dashboard's kernels: the one project "
+             "(account/project id) `lumiwork.connect()` then reads"),
+    Variable("LUMIWORK_DASHBOARD", "none", "set by lumiwork in a dashboard's kernels: its id (tables then "
+             "also carry their CSV, for exports)"),
 )
 _KNOWN = {variable.name for variable in VARIABLES}
 COUNTING_CHOICES = ("local", "dask")
+DEFAULT_SHARE_PORT = 8766
 DEFAULT_BUILD_TIMEOUT = 3600.0
 
 
@@ -186,6 +193,32 @@ class Settings:
     @property
     def chromium(self) -> str | None:
         return self._get("LUMIWORK_CHROMIUM")
+
+    # ---- dashboards -----------------------------------------------------------------------------
+    @property
+    def share_url(self) -> str:
+        return self.share_url_given or f"http://127.0.0.1:{DEFAULT_SHARE_PORT}"
+
+    @property
+    def share_url_given(self) -> str | None:
+        """$LUMIWORK_SHARE_URL, when set (else links use the running front's address)."""
+        given = self._get("LUMIWORK_SHARE_URL")
+        return given.rstrip("/") if given else None
+
+    @property
+    def project(self) -> tuple[str, str] | None:
+        """(account id, project id) of the project a dashboard's kernel is bound to."""
+        given = self._get("LUMIWORK_PROJECT")
+        if given is None:
+            return None
+        account, _, project = given.strip("/").partition("/")
+        if not account or not project or "/" in project:
+            raise SettingsError(f"LUMIWORK_PROJECT must be ACCOUNT_ID/PROJECT_ID, not {given!r}")
+        return account, project
+
+    @property
+    def dashboard(self) -> str | None:
+        return self._get("LUMIWORK_DASHBOARD")
 
     # ---- start-up -----------------------------------------------------------------------------
     def validate(self) -> Settings:

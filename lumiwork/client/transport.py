@@ -32,7 +32,7 @@ RETRY_STATUSES = (429, 502, 503)
 # Methods safe to send twice: a retried POST could create a second project.
 IDEMPOTENT_METHODS = ("get", "put", "delete")
 # The API roots lumiwork knows, for naming a server in errors.
-API_ROOTS = ("/api/v4", "/api/v5", "/compass/api")
+API_ROOTS = ("/api/v4", "/api/v5", "/api/manage", "/compass/api")
 
 
 def api_root(url: str) -> str:

@@ -79,6 +79,15 @@ class Table:
                                  showIndex=self.show_index, buttons=DOWNLOAD_BUTTONS,
                                  pageLength=self.page_length, maxBytes=0, classes="display compact")
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a dashboard's run, the table's data as CSV too (what a CSV export
+        saves); elsewhere nothing more than the HTML table."""
+        from ..settings import Settings
+
+        if Settings.from_environment().dashboard is None:
+            return {}
+        return {"text/csv": self.frame.to_csv(index=self.show_index)}
+
     def __repr__(self) -> str:
         return self.frame.to_string(max_rows=20)
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import uvicorn
 
 from ..settings import Settings
-from ..wire.names import COMPASS_ROOT, DEFAULT_HOST, DEFAULT_PORT, V4_ROOT, V5_ROOT, netloc
+from ..wire.names import COMPASS_ROOT, DEFAULT_HOST, DEFAULT_PORT, MANAGE_ROOT, V4_ROOT, V5_ROOT, netloc
 from ..wire.tokens import read_tokens, save_token, token_file_path
 from .app import create_app, limit_blas_threads
 from .core.auth import new_password
 from .core.limits import DEFAULT_MAX_BODY
 from .core.middleware import is_loopback_host
 from .db import DataDirLock, Store
+from .notify import Clock, RetryPolicy
 
 
 def default_data_dir() -> Path:
@@ -89,20 +90,24 @@ class EmbeddedServer:
     def __init__(self, data_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  token_file: Path | str | None = None, username: str | None = None,
                  password: str | None = None, max_body: int = DEFAULT_MAX_BODY,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, clock: Clock | None = None,
+                 retry_policy: RetryPolicy | None = None):
         settings = settings or Settings.from_environment()
         data_dir = Path(data_dir) if data_dir else settings.data_dir
         self._lock = DataDirLock(data_dir)
         self.store = Store(data_dir)
         self.removed_files = self.store.remove_orphaned_model_files()
         self.setup = bootstrap(self.store, username, password, settings)
-        self.app = create_app(self.store, max_body, loopback_only=is_loopback_host(host), settings=settings)
+        self.app = create_app(self.store, max_body, loopback_only=is_loopback_host(host), settings=settings,
+                              clock=clock, retry_policy=retry_policy)
         self._socket = _bind(host, port)
         self.host, self.port = host, self._socket.getsockname()[1]
         self.netloc = netloc(host, self.port)
         self._lock.note(f"http://{self.netloc}/")
         self.url = f"http://{self.netloc}{V4_ROOT}"
+        self.app.state.server.api_url = self.url
         self.compass_url = f"http://{self.netloc}{COMPASS_ROOT}"
+        self.manage_url = f"http://{self.netloc}{MANAGE_ROOT}"
         self.token = ensure_saved_token(self.store, self.netloc,
                                         Path(token_file) if token_file else token_file_path())
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
@@ -157,10 +162,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | N
             print(f"Generated password (shown once): {setup.password}", flush=True)
     if removed:
         print(f"Removed {len(removed)} unfinished model file(s) of an interrupted build", flush=True)
-    print(f"lumiwork API v4 at http://{address}{V4_ROOT}, API v5 at http://{address}{V5_ROOT} and Compass at "
-          f"http://{address}{COMPASS_ROOT} "
+    print(f"lumiwork API v4 at http://{address}{V4_ROOT}, API v5 at http://{address}{V5_ROOT}, Compass at "
+          f"http://{address}{COMPASS_ROOT}, channels and alerts at http://{address}{MANAGE_ROOT} and "
+          f"dashboards, shares, exports and schedules at http://{address}/api/sharing/ "
           f"(data in {store.data_dir}; token saved in {token_file})", flush=True)
     app = create_app(store, max_body, loopback_only=is_loopback_host(host), settings=settings)
+    app.state.server.api_url = f"http://{address}{V4_ROOT}"
     limit_blas_threads()  # after create_app: the engine's imports have loaded every BLAS
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 

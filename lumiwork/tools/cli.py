@@ -1,4 +1,5 @@
-"""`lumiwork serve | demo | upload | report | lab | background`."""
+"""`lumiwork serve | demo | upload | report | lab | background | channel | alert`, and the
+sharing commands (`dashboard | share | export | schedule`, sharing_cli.py)."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from ..settings import Settings, SettingsError
 from ..wire.names import DEFAULT_HOST, DEFAULT_PORT, local_url
+from . import alerts_cli, sharing_cli
 
 
 def serve_password(flag: str | None, data_dir: Path) -> str | None:
@@ -201,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     background.add_argument("--limit", type=int, default=10, help="neighbours per word (default %(default)s)")
     background.add_argument("--data-dir", help="the server's data folder (default: as `serve`)")
     background.set_defaults(run=cmd_background)
+    alerts_cli.register(commands)
+    sharing_cli.add_commands(commands)
     return parser
 
 

@@ -102,7 +102,10 @@ def run_jupyterlab(folder: Path, environment: dict[str, str], no_browser: bool, 
     """JupyterLab on `folder` until it ends or this process is interrupted; then
     JupyterLab is stopped (SIGTERM: it shuts its kernels down) and, if it
     hangs, killed."""
-    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}"]
+    # Voila (installed for dashboards) enables its server extension in every
+    # JupyterLab of the environment; dashboards are served by the share front only.
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}",
+               "--ServerApp.jpserver_extensions={'voila.server_extension': False}"]
     if no_browser:
         command.append("--no-browser")
     if port:

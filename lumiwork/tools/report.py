@@ -52,13 +52,16 @@ def notebook_title(nb, fallback: str) -> str:
 
 def build_report(notebook: str | Path, output: str | Path | None = None, timeout: int = 600,
                  startup_timeout: float = 60, retries: int = 2, pdf: bool = False,
-                 progress: Callable[[str], None] | None = _stderr) -> Path:
+                 progress: Callable[[str], None] | None = _stderr,
+                 executed: Callable[[nbformat.NotebookNode], None] | None = None) -> Path:
     """Execute `notebook` in its own folder and write the HTML report; returns its path.
 
     `timeout` bounds each cell; `startup_timeout` bounds the kernel's start (and
     its first reply), which is retried `retries` times with a fresh kernel.
     `progress` receives one line per cell (default: the terminal's stderr).
     With `pdf`, a PDF of the report is written beside it (needs Chromium).
+    `executed` receives the executed notebook, outputs and widget state as
+    run, before it is made a report (dashboard exports read figures and tables there).
     """
     say = progress or (lambda line: None)
     notebook = Path(notebook)
@@ -81,6 +84,8 @@ def build_report(notebook: str | Path, output: str | Path | None = None, timeout
     except DeadKernelError as exc:
         raise ReportError(f"{notebook.name}: the kernel died while running the notebook") from exc
     connection = _pop_probe(nb)
+    if executed is not None:
+        executed(nb)
     finish(nb, title, connection, source=notebook.name)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)

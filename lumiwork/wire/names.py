@@ -10,6 +10,8 @@ DEFAULT_PORT = 8765
 V4_ROOT = "/api/v4/"
 V5_ROOT = "/api/v5/"
 COMPASS_ROOT = "/compass/api/"
+#: lumiwork's own API: what the server does beyond Luminoso's APIs (channels, alerts).
+MANAGE_ROOT = "/api/manage/"
 
 #: The subset every v4 document belongs to (the cookbook's name for it).
 ALL_SUBSET = "__all__"
@@ -35,3 +37,8 @@ def local_v5_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
 def local_compass_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
     """The Compass API root of a local server, e.g. http://127.0.0.1:8765/compass/api/."""
     return f"http://{netloc(host, port)}{COMPASS_ROOT}"
+
+
+def local_manage_url(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    """The management API root of a local server, e.g. http://127.0.0.1:8765/api/manage/."""
+    return f"http://{netloc(host, port)}{MANAGE_ROOT}"

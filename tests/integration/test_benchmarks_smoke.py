@@ -102,3 +102,13 @@ def test_v5_benchmark_times_every_question_on_a_small_project(tmp_path, siddhart
                  for kind in ("", ", filter")] + ["docs (filter + search, 20 docs)", "docs (filter only, 20 docs)"]
     for question in questions:
         assert run[question]["p90_ms"] >= run[question]["p50_ms"] > 0
+
+
+def test_alerts_benchmark_on_a_small_project(tmp_path):
+    output = tmp_path / "alerts.json"
+    result = run_benchmark("alerts.py", "--messages", "3000", "--alerts", "4", "--notifications", "20",
+                           "--json", str(output))
+    numbers = json.loads(output.read_text())
+    assert numbers["delivery"]["delivered"] == 20 and numbers["delivery"]["per_second"] > 0
+    assert len(numbers["evaluate_ms"]) == 4 and all(k["p50"] > 0 for k in numbers["evaluate_ms"].values())
+    assert "| water 86400s |" in result.stdout

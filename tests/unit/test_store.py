@@ -271,3 +271,18 @@ def test_one_server_per_data_folder(tmp_path):
     assert "\n" not in message and "http://127.0.0.1:1234/" in message and "--data-dir" in message
     held.release()
     DataDirLock(folder).release()  # free again
+
+
+def test_a_closed_links_sessions_stay_a_while_then_go(store):
+    now = time.time()
+    links = store.share_links
+    open_link = links.create("dash", "analyst", now + 3600, None, False, {}, 5)
+    revoked = links.create("dash", "analyst", now + 3600, None, False, {}, 5)
+    expired = links.create("dash", "analyst", now - 10, None, False, {}, 5)
+    sessions = {name: links.open_session(link["link_id"], now)
+                for name, link in (("open", open_link), ("revoked", revoked), ("expired", expired))}
+    links.revoke(revoked["link_id"])
+    links.forget_closed_sessions(now - 86400)  # closed less than a day ago: kept, to say why
+    assert all(links.session(s) is not None for s in sessions.values())
+    links.forget_closed_sessions(time.time() + 1)
+    assert {name for name, s in sessions.items() if links.session(s) is not None} == {"open"}

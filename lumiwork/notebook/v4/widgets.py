@@ -58,6 +58,25 @@ def term_search_panel(project: LuminosoClient, text: str = "river", limit: int =
     return Panel([query, topic, count], render)
 
 
+def topic_terms_panel(project: LuminosoClient, topic: str | None = None, topics: list[str] | None = None,
+                      limit: int = 10) -> Panel:
+    """The terms most related to one of the project's topics, chosen from a list:
+    all the topics, or only `topics` (a dashboard whose link locks the topic
+    passes that one alone, so no other can be chosen)."""
+    topic_names = frames.topics(project)
+    names = [name for name in topic_names["name"] if topics is None or name in topics]
+    if not names:
+        raise ValueError("none of the topics asked for is in this project")
+    chosen = widgets.Dropdown(options=names, value=topic if topic in names else names[0], description="Topic")
+
+    def render():
+        topic_id = topic_names.set_index("name").loc[chosen.value, "topic_id"]
+        frame = frames.related_terms(project, topic=topic_id, limit=limit)
+        return frame, plots.related_terms_bars(frame, f"Terms related to “{_title_text(chosen.value)}”"), None
+
+    return Panel([chosen], render)
+
+
 def doc_search_panel(project: LuminosoClient, text: str = "river", limit: int = 10) -> Panel:
     """Document search with exact and conceptual matches highlighted."""
     query = widgets.Text(value=text, description="Search", continuous_update=False)
@@ -109,4 +128,5 @@ __all__ = [
     "subset_explorer",
     "term_search_panel",
     "topic_explorer",
+    "topic_terms_panel",
 ]

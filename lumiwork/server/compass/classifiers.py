@@ -386,7 +386,7 @@ def match_topic(call: Call) -> dict:
 
 C = "/projects/{project_id}/p/classifiers/"
 routes = [
-    Route("/projects/{project_id}/p/match/", endpoint(match_topic), methods=["POST"]),
+    Route("/projects/{project_id}/p/match/", endpoint(match_topic, reads_only=True), methods=["POST"]),
     Route(C, endpoint(list_classifiers), methods=["GET"]),
     Route(C, endpoint(create_classifier), methods=["POST"]),
     Route(C + "{classifier_id}/", endpoint(read_classifier), methods=["GET"]),

@@ -150,7 +150,7 @@ def delete_message(call: Call) -> Answer:
 
 P = "/projects/{project_id}/p/"
 routes = [
-    Route(P + "classify/", endpoint(classify), methods=["POST"]),
+    Route(P + "classify/", endpoint(classify, reads_only=True), methods=["POST"]),
     Route(P + "messages/", endpoint(list_messages), methods=["GET"]),
     Route(P + "messages/", endpoint(add_messages), methods=["POST"]),
     Route(P + "messages/{message_id}/", endpoint(read_message), methods=["GET"]),

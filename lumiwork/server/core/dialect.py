@@ -39,6 +39,8 @@ class Identity:
     token: str
     admin: bool
     must_reset_password: bool
+    project_scope: str | None = None  # a dashboard's token: only this project...
+    read_only: bool = False           # ...and only reading it
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -88,7 +90,8 @@ class Dialect:
         owner = state.store.tokens.owner(token)
         if owner is None:
             raise self.invalid_token()
-        return Identity(owner["username"], token, bool(owner["admin"]), bool(owner["must_reset_password"]))
+        return Identity(owner["username"], token, bool(owner["admin"]), bool(owner["must_reset_password"]),
+                        owner.get("project_scope"), bool(owner.get("read_only")))
 
     def no_credentials(self) -> ApiError:
         return ApiError(401, "AUTH_REQUIRED", "send an 'Authorization: Token <token>' header")
@@ -101,6 +104,10 @@ class Dialect:
 
     def password_reset_required(self, identity: Identity) -> ApiError:
         return ApiError(403, "PASSWORD_RESET_REQUIRED", "this user has a temporary password: change it first")
+
+    def outside_scope(self, identity: Identity) -> ApiError:
+        """A project-scoped, read-only token used for anything but reading its project."""
+        return ApiError(403, "TOKEN_SCOPE", f"this token may only read project {identity.project_scope!r}")
 
     # ---- what the pipeline itself refuses ------------------------------------------------------
     def route_not_found(self, path: str) -> ApiError:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..db.database import StorageFull
-from .dialect import Dialect
+from .dialect import Dialect, Identity
 from .errors import ApiError
 from .jsonstrict import loads_strict
 from .params import Params
@@ -81,13 +81,16 @@ class Incoming:
 
 
 def endpoint(handler: Handler, public: bool = False, kind: str = "regular",
-             quick_when_idle: QuickCheck | None = None, allowed_before_reset: bool = False):
+             quick_when_idle: QuickCheck | None = None, allowed_before_reset: bool = False,
+             reads_only: bool = False):
     """A Starlette endpoint running `handler` through the pipeline (see the
     module's docstring), in the dialect of the API it is mounted under.
 
     `public` endpoints need no token. `kind` is how the call is counted
     ("regular" or "big", see `Meter`). `allowed_before_reset` lets a user whose
     password was reset call it (to change the password, or log out).
+    `reads_only` marks a POST or PUT that changes nothing (a query with a body),
+    which a project-scoped read-only token may call.
 
     A GET for which `quick_when_idle` says yes runs on the event loop when no
     other request is in flight: no one is then waiting for the loop, and it
@@ -117,12 +120,12 @@ def endpoint(handler: Handler, public: bool = False, kind: str = "regular",
             # (30 MB of text with its term spans) took seconds of event loop.
             if public or request.method not in ("GET", "HEAD"):
                 return await run_in_threadpool(_respond, call, handler, public, kind, allowed_before_reset,
-                                               incoming)
+                                               incoming, reads_only)
             if (quick_when_idle is not None and server.requests_in_flight == 1
                     and _is_quick(quick_when_idle, call, incoming)):
-                return _respond(call, handler, public, kind, allowed_before_reset, incoming)
+                return _respond(call, handler, public, kind, allowed_before_reset, incoming, True)
             return await anyio.to_thread.run_sync(_respond, call, handler, public, kind, allowed_before_reset,
-                                                  incoming, limiter=server.read_limiter())
+                                                  incoming, True, limiter=server.read_limiter())
         except ApiError as error:
             return dialect.render_error(error)
 
@@ -140,10 +143,10 @@ def _is_quick(check: QuickCheck, call: Call, incoming: Incoming) -> bool:
 
 
 def _respond(call: Call, handler: Handler, public: bool, kind: str, allowed_before_reset: bool,
-             incoming: Incoming) -> Response:
+             incoming: Incoming, reads_only: bool) -> Response:
     dialect = call.dialect
     try:
-        result = _answer(call, handler, public, kind, allowed_before_reset, incoming)
+        result = _answer(call, handler, public, kind, allowed_before_reset, incoming, reads_only)
         return dialect.render(result)
     except ApiError as error:
         return dialect.render_error(error)
@@ -153,7 +156,7 @@ def _respond(call: Call, handler: Handler, public: bool, kind: str, allowed_befo
 
 
 def _answer(call: Call, handler: Handler, public: bool, kind: str, allowed_before_reset: bool,
-            incoming: Incoming) -> Any:
+            incoming: Incoming, reads_only: bool) -> Any:
     """Authenticate, parse and run a handler (on a worker thread); meter the call."""
     account = call.path.get("account")
     dialect = call.dialect
@@ -163,6 +166,8 @@ def _answer(call: Call, handler: Handler, public: bool, kind: str, allowed_befor
             call.username, call.token, call.admin = identity.username, identity.token, identity.admin
             if identity.must_reset_password and not allowed_before_reset:
                 raise dialect.password_reset_required(identity)
+            if identity.project_scope is not None and not within_scope(identity, call.path, reads_only):
+                raise dialect.outside_scope(identity)
         call.params, call.body = parse_body(incoming.query, incoming.body, incoming.content_type, incoming.form)
         result = handler(call)
     except ApiError:
@@ -177,6 +182,13 @@ def _answer(call: Call, handler: Handler, public: bool, kind: str, allowed_befor
     if account and call.username:
         call.server.meter.record(account, kind)
     return result
+
+
+def within_scope(identity: Identity, path: dict[str, str], reads_only: bool) -> bool:
+    """Whether a project-scoped token may make this call: one under its project's
+    path (API v4's {project}, Compass's {project_id}) that only reads."""
+    project = path.get("project", path.get("project_id"))
+    return project == identity.project_scope and (reads_only or not identity.read_only)
 
 
 async def read_body(request: Request, max_body: int) -> bytes:

@@ -91,6 +91,27 @@ class MessageRepository:
                                     "WHERE project_id = ?", (project_id,)).fetchall()
         return (version[0] if version else -1), [tuple(r) for r in rows]
 
+    def window_counts(self, project_id: str, after: float, until: float, negative_below: float,
+                      cluster_topic: int | None = None, classifier_topic: tuple[str, str] | None = None
+                      ) -> tuple[int, int]:
+        """(messages, negative messages) of one topic with after < timestamp <= until:
+        the messages of a project topic (`cluster_topic`, its id), or those a
+        classifier put in one of its topics (`classifier_topic`: the classifier's
+        name and the topic's title, as each message's topics list them). A message
+        is negative when its sentiment is below `negative_below`."""
+        where = "project_id = ? AND timestamp > ? AND timestamp <= ?"
+        params: list[Any] = [project_id, after, until]
+        if cluster_topic is not None:
+            where += " AND cluster_topic = ?"
+            params.append(cluster_topic)
+        if classifier_topic is not None:
+            where += (" AND EXISTS (SELECT 1 FROM json_each(compass_messages.topics) AS t "
+                      "WHERE json_extract(t.value, '$.source') = ? AND json_extract(t.value, '$.name') = ?)")
+            params.extend(classifier_topic)
+        row = self.db.read_one(f"SELECT COUNT(*) AS n, COALESCE(SUM(sentiment < ?), 0) AS negative "
+                               f"FROM compass_messages WHERE {where}", [negative_below, *params])
+        return (int(row["n"]), int(row["negative"])) if row else (0, 0)
+
     def count(self, project_id: str) -> int:
         row = self.db.read_one("SELECT COUNT(*) AS n FROM compass_messages WHERE project_id = ?", (project_id,))
         return int(row["n"]) if row else 0

@@ -150,9 +150,82 @@ def _api_v5_metadata_types_and_concept_lists(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+# Channels (where notifications go), alert rules with their evaluation state,
+# and the outbox of notifications not yet delivered. A channel's secret is
+# stored encrypted (server/notify/secrets.py); an outbox row is written in the
+# transaction that makes its event, and leaves the pending status only when
+# delivered or given up.
+TABLES_CHANNELS_AND_ALERTS = """
+CREATE TABLE IF NOT EXISTS channels (
+    channel_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
+    kind TEXT NOT NULL, url TEXT NOT NULL, secret BLOB NOT NULL, secret_hint TEXT NOT NULL,
+    creator TEXT NOT NULL, created REAL NOT NULL, UNIQUE (account_id, name));
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
+    target_kind TEXT NOT NULL, target TEXT NOT NULL, project_id TEXT,
+    metric TEXT NOT NULL, direction TEXT NOT NULL, threshold REAL NOT NULL,
+    window_seconds REAL NOT NULL, every_seconds REAL NOT NULL, pending_seconds REAL NOT NULL,
+    keep_firing_seconds REAL NOT NULL, repeat_seconds REAL NOT NULL, channel_id TEXT NOT NULL,
+    link TEXT, creator TEXT NOT NULL, created REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'normal', state_since REAL NOT NULL,
+    pending_since REAL, clear_since REAL, fired_at REAL, last_notified REAL,
+    last_value REAL, last_evaluated REAL, next_evaluation REAL NOT NULL, last_error TEXT);
+CREATE INDEX IF NOT EXISTS alerts_by_channel ON alerts (channel_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    event_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, alert_id TEXT, event TEXT NOT NULL,
+    body BLOB NOT NULL, created REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending', retry INTEGER NOT NULL DEFAULT 1,
+    last_status INTEGER, last_error TEXT, last_attempt REAL, delivered REAL);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, channel_id, created);
+CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id, created);
+"""
+
+
+def _channels_and_alerts(db: sqlite3.Connection) -> None:
+    for statement in TABLES_CHANNELS_AND_ALERTS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# Dashboards (frozen notebooks bound to one project), their share
+# links and viewer sessions, schedules and runs (exports and scheduled runs);
+# tokens may be scoped to one project, read-only (what a dashboard's kernels hold).
+TABLES_DASHBOARDS = """
+CREATE TABLE IF NOT EXISTS dashboards (
+    dashboard_id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL, account_id TEXT NOT NULL,
+    project_id TEXT NOT NULL, project_name TEXT NOT NULL, notebook TEXT NOT NULL, token_id TEXT NOT NULL,
+    created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS share_links (
+    link_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, creator TEXT NOT NULL, created REAL NOT NULL,
+    expires REAL, inactivity REAL, snapshot INTEGER NOT NULL DEFAULT 0, params TEXT NOT NULL DEFAULT '{}',
+    max_viewers INTEGER NOT NULL, revoked REAL, views INTEGER NOT NULL DEFAULT 0, last_view REAL);
+CREATE INDEX IF NOT EXISTS share_links_by_dashboard ON share_links (dashboard_id);
+CREATE TABLE IF NOT EXISTS share_sessions (
+    session_hash TEXT PRIMARY KEY, link_id TEXT NOT NULL, created REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS share_sessions_by_link ON share_sessions (link_id);
+CREATE TABLE IF NOT EXISTS schedules (
+    schedule_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, owner TEXT NOT NULL, cron TEXT NOT NULL,
+    tz TEXT NOT NULL, format TEXT NOT NULL, channel TEXT, last_slot REAL NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, schedule_id TEXT, owner TEXT NOT NULL,
+    format TEXT NOT NULL, status TEXT NOT NULL, slot REAL, created REAL NOT NULL, started REAL,
+    finished REAL, message TEXT, files TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX IF NOT EXISTS runs_by_dashboard ON runs (dashboard_id, created);
+"""
+
+
+def _dashboards_and_shares(db: sqlite3.Connection) -> None:
+    """Dashboards, share links, schedules and runs; project-scoped read-only tokens."""
+    db.execute("ALTER TABLE tokens ADD COLUMN project_id TEXT")
+    db.execute("ALTER TABLE tokens ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")
+    for statement in TABLES_DASHBOARDS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 #: The steps, in order: step i brings a database from version i to i + 1.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _version_1, _version_2, _api_v5_metadata_types_and_concept_lists)
+    _version_1, _version_2, _api_v5_metadata_types_and_concept_lists, _channels_and_alerts, _dashboards_and_shares)
 VERSION = len(MIGRATIONS)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ..core import auth
 from .accounts import AccountRepository
+from .alerts import AlertRepository
+from .channels import ChannelRepository
 from .compass_classifiers import ClassifierRepository
 from .compass_config import CompassConfigRepository
 from .compass_documents import CompassDocumentRepository
@@ -24,14 +26,18 @@ from .compass_projects import CompassProjectRepository
 from .compass_topics import CompassTopicRepository
 from .compass_usage import CompassUsageRepository
 from .concept_lists import ConceptListRepository
+from .dashboards import DashboardRepository
 from .database import Database, DataDirError
 from .documents import DocumentRepository
 from .ignorelist import IgnoreListRepository
 from .jobs import JobRepository
 from .metadata import MetadataRepository
+from .outbox import OutboxRepository
 from .paths import prepare_private_dir
 from .projects import ProjectRepository
+from .runs import RunRepository, ScheduleRepository
 from .schema import migrate
+from .share_links import ShareLinkRepository
 from .tokens import TokenRepository
 from .topics import TopicRepository
 from .usage import UsageRepository
@@ -73,6 +79,7 @@ class Store:
     def __init__(self, data_dir: Path | str):
         self.data_dir = Path(data_dir)
         self.models_dir = self.data_dir / "models"
+        self.dashboards_dir = self.data_dir / "dashboards"
         prepare_private_dir(self.data_dir)
         prepare_private_dir(self.models_dir)
         self.db_path = self.data_dir / DB_NAME
@@ -105,6 +112,13 @@ class Store:
         self.messages = MessageRepository(db, self.compass_projects, self.compass_usage)
         self.compass_topics = CompassTopicRepository(db, self.compass_projects, self.messages)
         self.classifiers = ClassifierRepository(db)
+        self.dashboards = DashboardRepository(db)
+        self.share_links = ShareLinkRepository(db)
+        self.schedules = ScheduleRepository(db)
+        self.runs = RunRepository(db)
+        self.channels = ChannelRepository(db)
+        self.alerts = AlertRepository(db)
+        self.outbox = OutboxRepository(db)
 
     def close(self) -> None:
         self.db.close()
@@ -164,6 +178,24 @@ class Store:
             self.compass_topics.delete_project(project_id)
             self.compass_config.delete_project(project_id)
             self.compass_usage.delete_project(project_id)
+
+    def delete_dashboard(self, dashboard_id: str) -> None:
+        """A dashboard, its links (their viewers' sessions end), schedules, runs and
+        token; its files are the caller's to remove."""
+        dashboard = self.dashboards.get(dashboard_id)
+        if dashboard is None:
+            return
+        with self.db.transaction():
+            self.share_links.delete_dashboard(dashboard_id)
+            self.schedules.delete_dashboard(dashboard_id)
+            self.runs.delete_dashboard(dashboard_id)
+            self.tokens.revoke_scoped(dashboard["token_id"])
+            self.dashboards.delete(dashboard_id)
+    def delete_channel(self, channel_id: str) -> None:
+        """A channel and its notifications, delivered or not."""
+        with self.db.transaction():
+            self.channels.delete(channel_id)
+            self.outbox.delete_channel(channel_id)
 
     def remove_orphaned_model_files(self) -> list[str]:
         """Temporary files of killed builds, and API v4 model files no project uses

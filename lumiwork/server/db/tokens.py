@@ -30,15 +30,39 @@ class TokenRepository:
                        (auth.hash_token(token), username, token_type, expiration,
                         time.time() if created is None else created, token_id))
 
+    def issue_project_scoped(self, username: str, project_id: str) -> str:
+        """A read-only token for one project of the user (what a dashboard's kernels
+        hold): derived from its id, so the dashboard server can give it to them
+        without it being stored anywhere in clear. Returns its id."""
+        token_id = auth.random_id(12)
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO tokens (token_hash, username, type, expiration, created, token_id, project_id, "
+                       "read_only) VALUES (?, ?, 'project_read', NULL, ?, ?, ?, 1)",
+                       (auth.hash_token(auth.derived_token(self.secret, token_id)), username, time.time(),
+                        token_id, project_id))
+        return token_id
+
+    def scoped_token(self, token_id: str) -> str:
+        """The clear text of a project-scoped token, from its id and the server's key."""
+        return auth.derived_token(self.secret, token_id)
+
+    def revoke_scoped(self, token_id: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM tokens WHERE token_id = ? AND project_id IS NOT NULL", (token_id,))
+
     def owner(self, token: str) -> dict | None:
         """The user of an unexpired token, with what every authenticated request
-        asks of them (username, admin, must_reset_password), in one read."""
-        row = self.db.read_one("SELECT t.username, t.expiration, u.admin, u.must_reset_password FROM tokens t "
+        asks of them (username, admin, must_reset_password, and the one project
+        a scoped token may read), in one read."""
+        row = self.db.read_one("SELECT t.username, t.expiration, t.project_id, t.read_only, u.admin, "
+                               "u.must_reset_password FROM tokens t "
                                "JOIN users u USING (username) WHERE t.token_hash = ?", (auth.hash_token(token),))
         if row is None or (row["expiration"] is not None and row["expiration"] < time.time()):
             return None
-        return {"username": row["username"], "admin": bool(row["admin"]),
-                "must_reset_password": bool(row["must_reset_password"])}
+        scoped = row["project_id"] is not None
+        return {"username": row["username"], "admin": bool(row["admin"]) and not scoped,
+                "must_reset_password": bool(row["must_reset_password"]),
+                "project_scope": row["project_id"], "read_only": bool(row["read_only"])}
 
     def user(self, token: str) -> str | None:
         owner = self.owner(token)
@@ -68,8 +92,8 @@ class TokenRepository:
 
     def user_tokens(self, username: str) -> list[dict]:
         """The user's unexpired tokens (the clear text is never stored)."""
-        rows = self.db.read("SELECT * FROM tokens WHERE username = ? AND (expiration IS NULL OR "
-                            "expiration >= ?) ORDER BY created", (username, time.time()))
+        rows = self.db.read("SELECT * FROM tokens WHERE username = ? AND project_id IS NULL AND (expiration IS NULL "
+                            "OR expiration >= ?) ORDER BY created", (username, time.time()))
         return [{"token_id": r["token_id"], "token_hash": r["token_hash"], "type": r["type"],
                  "expiration": r["expiration"], "created": r["created"]} for r in rows]
 

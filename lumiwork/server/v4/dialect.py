@@ -40,5 +40,5 @@ class V4Dialect(Dialect):
     def route_not_found(self, path: str) -> ApiError:
         if not path.startswith(self.root + "/"):  # the server's root: a client given the host alone
             return ApiError(404, "NOT_FOUND", f"no endpoint {path[:200]!r}: the APIs are at {V4_ROOT}, {V5_ROOT} "
-                            f"and {COMPASS_ROOT} (give a client the whole root, e.g. http://host:port{V5_ROOT})")
+                            f"and {COMPASS_ROOT}, and GET / lists every one (give a client the whole root, e.g. http://host:port{V5_ROOT})")
         return ApiError(404, "NOT_FOUND", f"no endpoint {path[:200]!r}; GET {self.root}/ lists them")

@@ -292,7 +292,7 @@ routes = [
     Route(P + "docs/id/{doc}/", endpoint(get_doc), methods=["GET"]),
     Route(P + "docs/delete/", endpoint(delete_docs), methods=["POST"]),
     Route(P + "docs/recalculate/", endpoint(recalculate, kind="big"), methods=["POST"]),
-    Route(P + "docs/vectors/", endpoint(doc_vectors), methods=["POST"]),
+    Route(P + "docs/vectors/", endpoint(doc_vectors, reads_only=True), methods=["POST"]),
     Route(P + "docs/correlations/", endpoint(doc_correlations), methods=["GET"]),
     Route(P + "jobs/", endpoint(list_jobs), methods=["GET"]),
     Route(P + "jobs/id/{job}/", waiting_for_change(endpoint(get_job)), methods=["GET"]),

@@ -1,0 +1,162 @@
+"""alerts/: rules on a target's messages (today a Compass topic), evaluated by
+the server every `every` seconds, with their state and deliveries."""
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from ...wire.dates import iso
+from ...wire.durations import format_duration
+from ..core.dialect import Answer
+from ..core.errors import field_errors
+from ..core.params import FieldErrors, text_field
+from ..core.pipeline import Call, endpoint
+from ..notify.metrics import METRICS
+from ..notify.rules import Timing
+from ..notify.targets import COMPASS_TOPIC, TARGET_KINDS
+from .access import readable_accounts, require
+from .deliveries import delivery_record
+from .dialect import not_found
+from .fields import duration_field, find_channel, find_compass_project, number_field, url_field
+
+DAY = 86400.0
+DEFAULTS = {"every": 60.0, "for": 0.0, "keep_firing": 0.0, "repeat": Timing().repeat}
+DOC = f"""\
+Alerts (rules on the messages of a Compass topic, evaluated by the server)
+GET    alerts/                    ?project= (id or name), ?channel= ; the alerts you can read
+POST   alerts/                    -> 201 the alert, first evaluated at once:
+         project      Compass project id or name (required)
+         topic        the topic's title (project topics and classifier topics), or topic_id
+         metric       count | velocity | negative_share
+         above/below  the threshold (exactly one of them)
+         window       the span measured, up to each evaluation: 1h, 30m, 3600 (required)
+         every        how often it is evaluated (default {format_duration(DEFAULTS['every'])})
+         for          how long the condition must hold before firing (default 0s: at once)
+         keep_firing  how long a firing alert waits, its condition gone, before it resolves (0s)
+         repeat       reminders while firing; 0 for none (default {format_duration(DEFAULTS['repeat'])})
+         channel      the channel (name or id) in the project's account (required)
+         name         (default: made from the rule); link: a URL sent with each notification
+GET    alerts/<id>/               the alert, its state and its last 20 deliveries
+DELETE alerts/<id>/               -> 204 (notifications already queued are still delivered)
+Metrics over the window (t - window, t]: count = messages; velocity = messages per hour
+(count / window in hours, as Compass's stats/); negative_share = negative messages / messages
+(sentiment below minus the project's sentiment_threshold; no messages: the condition does not hold).
+States: normal, pending (holds, not yet for `for`), firing, resolved (was firing; clear for
+keep_firing). Notifications: alert.firing, alert.still_firing (every `repeat`), alert.resolved.
+"""
+
+
+def alert_record(call: Call, alert: dict, detailed: bool = False) -> dict:
+    channel = call.store.channels.get(alert["channel_id"])
+    project = call.store.compass_projects.get(alert["project_id"]) if alert["project_id"] else None
+    record: dict[str, Any] = {
+        "id": alert["alert_id"], "name": alert["name"], "account": alert["account_id"],
+        "project": {"id": alert["project_id"], "name": project["name"] if project else None},
+        "target": alert["target"], "metric": alert["metric"], "condition": alert["direction"],
+        "threshold": alert["threshold"], "window": format_duration(alert["window_seconds"]),
+        "every": format_duration(alert["every_seconds"]), "for": format_duration(alert["pending_seconds"]),
+        "keep_firing": format_duration(alert["keep_firing_seconds"]),
+        "repeat": format_duration(alert["repeat_seconds"]),
+        "channel": channel["name"] if channel else None, "link": alert["link"],
+        "creator": alert["creator"], "created": iso(alert["created"]),
+        "state": alert["state"], "state_since": iso(alert["state_since"]),
+        "pending_since": iso(alert["pending_since"]), "firing_since": iso(alert["fired_at"])
+        if alert["state"] == "firing" else None,
+        "last_value": alert["last_value"], "last_evaluated": iso(alert["last_evaluated"]),
+        "next_evaluation": iso(alert["next_evaluation"]), "last_notified": iso(alert["last_notified"]),
+        "last_error": alert["last_error"],
+    }
+    if detailed:
+        names = {channel["channel_id"]: channel["name"]} if channel else {}
+        record["recent_deliveries"] = [delivery_record(r, names)
+                                       for r in call.store.outbox.find(alert_id=alert["alert_id"], limit=20)]
+    return record
+
+
+def list_alerts(call: Call) -> list[dict]:
+    values = dict(call.params.query_pairs)
+    project_id = find_compass_project(call, values["project"])["project_id"] if values.get("project") else None
+    channel_id = find_channel(call, values["channel"])["channel_id"] if values.get("channel") else None
+    return [alert_record(call, a) for a in call.store.alerts.find(readable_accounts(call), project_id, channel_id)]
+
+
+def create_alert(call: Call) -> Answer:
+    values = call.params.values
+    errors = FieldErrors()
+    project_ref = text_field(errors, values, "project", required=True)
+    title = text_field(errors, values, "topic", limit="topic name")
+    topic_id = values.get("topic_id")
+    if topic_id is not None and (isinstance(topic_id, bool) or not str(topic_id).isascii()
+                                 or not str(topic_id).isdigit()):
+        errors.add("topic_id", "A topic id is a whole number.")
+        topic_id = None
+    if title is None and topic_id is None and "topic" not in errors.errors:
+        errors.add("topic", "This field is required: the topic's title (or topic_id).")
+    metric = text_field(errors, values, "metric", required=True, choices=METRICS)
+    above, below = number_field(errors, values, "above"), number_field(errors, values, "below")
+    if (above is None) == (below is None) and not {"above", "below"} & set(errors.errors):
+        errors.add("above", "Give exactly one of above and below: the threshold the metric must cross.")
+    window = duration_field(errors, values, "window", None, 1, 366 * DAY)
+    every = duration_field(errors, values, "every", DEFAULTS["every"], 1, DAY)
+    pending = duration_field(errors, values, "for", DEFAULTS["for"], 0, 30 * DAY)
+    keep_firing = duration_field(errors, values, "keep_firing", DEFAULTS["keep_firing"], 0, 30 * DAY)
+    repeat = duration_field(errors, values, "repeat", DEFAULTS["repeat"], 0, 366 * DAY)
+    channel_ref = text_field(errors, values, "channel", required=True)
+    name = text_field(errors, values, "name", limit="project name")
+    link = url_field(errors, values, "link")
+    kind = text_field(errors, values, "target_kind", choices=tuple(TARGET_KINDS)) or COMPASS_TOPIC.kind
+    errors.raise_if_any()
+    assert project_ref and metric and channel_ref and window is not None and every is not None
+    assert pending is not None and keep_firing is not None and repeat is not None
+    project = find_compass_project(call, project_ref)
+    account = project["account_id"]
+    require(call, account, "write", f"Compass project {project_ref!r}")
+    try:
+        target = COMPASS_TOPIC.resolve(call.store, project["project_id"], title,
+                                       int(topic_id) if topic_id is not None else None)
+    except ValueError as exc:
+        raise field_errors({"topic_id" if topic_id is not None else "topic": [str(exc)]}) from None
+    channel = find_channel(call, channel_ref, account)
+    if channel["account_id"] != account:  # found by id: a channel of another account the user also reads
+        raise field_errors({"channel": [f"Channel {channel['name']!r} belongs to account {channel['account_id']}, "
+                                        f"the project to account {account}: use a channel of the project's account."]})
+    direction, threshold = ("above", above) if above is not None else ("below", below)
+    assert threshold is not None
+    name = name or f"{metric} of {target['title']} {direction} {threshold:g} over {format_duration(window)}"
+    alert_id = call.store.alerts.create({
+        "account_id": account, "name": name, "target_kind": kind, "target": target,
+        "project_id": project["project_id"], "metric": metric, "direction": direction, "threshold": threshold,
+        "window_seconds": window, "every_seconds": every, "pending_seconds": pending,
+        "keep_firing_seconds": keep_firing, "repeat_seconds": repeat, "channel_id": channel["channel_id"],
+        "link": link, "creator": call.username}, now=call.server.alert_evaluator.clock.now())
+    call.server.alert_evaluator.wake()
+    alert = call.store.alerts.get(alert_id)
+    assert alert is not None
+    return Answer(alert_record(call, alert), 201)
+
+
+def _alert(call: Call, permission: str) -> dict:
+    alert = call.store.alerts.get(call.path["alert_id"])
+    if alert is None:
+        raise not_found(f"no alert {call.path['alert_id'][:60]!r}: `lumiwork alert list` shows them")
+    require(call, alert["account_id"], permission, f"alert {alert['alert_id']!r}")
+    return alert
+
+
+def read_alert(call: Call) -> dict:
+    return alert_record(call, _alert(call, "read"), detailed=True)
+
+
+def delete_alert(call: Call) -> Answer:
+    alert = _alert(call, "write")
+    call.store.alerts.delete(alert["alert_id"])
+    return Answer(status=204)
+
+
+routes = [
+    Route("/alerts/", endpoint(list_alerts), methods=["GET"]),
+    Route("/alerts/", endpoint(create_alert), methods=["POST"]),
+    Route("/alerts/{alert_id}/", endpoint(read_alert), methods=["GET"]),
+    Route("/alerts/{alert_id}/", endpoint(delete_alert), methods=["DELETE"]),
+]
