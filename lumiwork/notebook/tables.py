@@ -9,6 +9,7 @@ import html
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ def natural_key(name: str):
 def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd.DataFrame:
     """A copy for reading: id columns dropped (unless `show_ids`), floats rounded
     to `digits`, datetimes as dates (or minutes, when they differ within a day),
-    lists joined with ", ", span columns dropped, a `subset` column (or a
+    booleans as yes / no, lists joined with ", ", span columns dropped, a `subset` column (or a
     subset index) in natural order ("Chapter 2" before "Chapter 10"), and wire
     names in cells, column names and the index as readers' names (``__all__``
     -> "All documents", see labels.py)."""
@@ -44,6 +45,8 @@ def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd
             naive = values.dt.tz_localize(None) if values.dt.tz is not None else values
             whole_days = (naive.dropna() == naive.dropna().dt.normalize()).all()
             out[column] = naive.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M")
+        elif pd.api.types.is_bool_dtype(values):
+            out[column] = values.map({True: "yes", False: "no"})
         elif pd.api.types.is_float_dtype(values):
             out[column] = values.round(digits)
         elif values.dtype == object and values.map(lambda v: isinstance(v, (list, tuple))).any():
@@ -128,7 +131,7 @@ class Links:
         items = []
         for path in self.paths:
             relative = os.path.relpath(path.resolve(), self.base.resolve())
-            href = html.escape(Path(relative).as_posix(), quote=True)
+            href = html.escape(quote(Path(relative).as_posix()), quote=True)  # a name may hold # or spaces
             size = f" ({path.stat().st_size:,} bytes)" if path.is_file() else " (missing)"
             items.append(f"<li><a class='lumiwork-download' href='{href}' download>"
                          f"{html.escape(path.name)}</a>{size}</li>")

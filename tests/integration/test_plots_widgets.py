@@ -59,11 +59,12 @@ def test_labels_of_a_crowded_map_stay_apart_and_inside():
 
 
 def test_readable_tables_say_all_documents_not_all():
-    frame = pd.DataFrame({"River": [0.1, 0.2], "topic": [".all", "UNCLASSIFIED"]},
+    frame = pd.DataFrame({"River": [0.1, 0.2], "topic": [".all", "UNCLASSIFIED"], "is_default": [True, False]},
                          index=pd.Index(["__all__", "Chapter 1"], name="subset"))
     table = tables.readable(frame)
     assert list(table.index) == ["All documents", "Chapter 1"]
     assert list(table["topic"]) == ["All topics together", "no topic"]
+    assert list(table["is_default"]) == ["yes", "no"]
     assert list(tables.readable(frame.T).columns) == ["All documents", "Chapter 1"]
 
 
