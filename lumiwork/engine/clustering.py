@@ -78,3 +78,34 @@ def centrality(vectors: np.ndarray, centroid: np.ndarray) -> np.ndarray:
     outliers are negative."""
     cosines = vectors @ centroid
     return cosines - np.median(cosines) if len(cosines) else cosines
+
+
+def assign_to_topics(vectors: np.ndarray, topic_vectors: np.ndarray, preferred: np.ndarray,
+                     central: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's topic and centrality.
+
+    vectors: (n, d) unit message vectors (zero rows: messages with no known word);
+    topic_vectors: (t, d) unit topic vectors; preferred: (t,) bool, the topics that
+    keep their central messages whatever else is near (an analyst's active topics
+    before machine-made pending ones). Returns (n,) topic rows (-1 for none) and
+    (n,) centralities: cosine with the topic minus `central`.
+
+    A message goes to the nearest preferred topic when their cosine is at least
+    `central`; otherwise to the nearest topic of all, as an outlier when below
+    `central`. Ties go to the first topic in order. A pure function of its
+    inputs: the same messages and topics always give the same memberships,
+    whenever clusterings happened.
+    """
+    n = len(vectors)
+    if not len(topic_vectors) or not n:
+        return np.full(n, -1), np.zeros(n)
+    cosines = vectors @ topic_vectors.T
+    nearest = np.argmax(cosines, axis=1)
+    if preferred.any():
+        own = np.where(preferred[None, :], cosines, -np.inf)
+        best_own = np.argmax(own, axis=1)
+        claimed = own[np.arange(n), best_own] >= central
+        nearest = np.where(claimed, best_own, nearest)
+    chosen = cosines[np.arange(n), nearest]
+    known = np.any(vectors != 0, axis=1)
+    return np.where(known, nearest, -1), np.where(known, chosen - central, 0.0)

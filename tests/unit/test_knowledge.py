@@ -173,10 +173,55 @@ DUTCH = [
 ]
 
 
+SPANISH = [
+    "El viejo barquero vivía en una cabaña a la orilla del gran río.",
+    "Cada mañana cruzaba el río con su barco y llevaba a los viajeros a la otra orilla.",
+    "Los viajeros le pagaban con pan, con arroz o con algunas monedas.",
+    "En verano el agua estaba tranquila, en primavera el río llevaba mucha agua.",
+    "Un día llegó a la orilla un joven comerciante con su hijo.",
+    "El hijo no quería subir al barco, porque tenía miedo del agua.",
+    "El barquero se rió y le mostró los peces en el agua clara.",
+    "Por la tarde se sentaban delante de la cabaña y escuchaban el río.",
+    "El comerciante hablaba de la ciudad, del dinero, de la seda y de las especias.",
+    "El barquero, en cambio, hablaba del río, de la lluvia y de los árboles del bosque.",
+    "En el bosque detrás de la cabaña había árboles altos, y los pájaros cantaban en las ramas.",
+    "Más tarde el comerciante compró una pequeña barca y bajó solo por el río.",
+]
+ITALIAN = [
+    "Il vecchio traghettatore viveva in una capanna sulla riva del grande fiume.",
+    "Ogni mattina attraversava il fiume con la sua barca e portava i viaggiatori sull'altra riva.",
+    "I viaggiatori lo pagavano con pane, con riso o con qualche moneta.",
+    "In estate l'acqua era calma, in primavera il fiume portava molta acqua.",
+    "Un giorno arrivò sulla riva un giovane mercante con suo figlio.",
+    "Il figlio non voleva salire sulla barca, perché aveva paura dell'acqua.",
+    "Il traghettatore rise e gli mostrò i pesci nell'acqua limpida.",
+    "La sera sedevano davanti alla capanna e ascoltavano il fiume.",
+    "Il mercante parlava della città, del denaro, della seta e delle spezie.",
+    "Il traghettatore invece parlava del fiume, della pioggia e degli alberi del bosco.",
+    "Nel bosco dietro la capanna c'erano alberi alti, e gli uccelli cantavano tra i rami.",
+    "Più tardi il mercante comprò un piccolo battello e scese da solo lungo il fiume.",
+]
+PORTUGUESE = [
+    "O velho barqueiro morava numa cabana na margem do grande rio.",
+    "Todas as manhãs atravessava o rio com o seu barco e levava os viajantes para a outra margem.",
+    "Os viajantes pagavam-lhe com pão, com arroz ou com algumas moedas.",
+    "No verão a água estava calma, na primavera o rio levava muita água.",
+    "Um dia chegou à margem um jovem comerciante com o seu filho.",
+    "O filho não queria entrar no barco, porque tinha medo da água.",
+    "O barqueiro riu-se e mostrou-lhe os peixes na água clara.",
+    "À tarde sentavam-se diante da cabana e escutavam o rio.",
+    "O comerciante falava da cidade, do dinheiro, da seda e das especiarias.",
+    "O barqueiro, porém, falava do rio, da chuva e das árvores da floresta.",
+    "Na floresta atrás da cabana havia árvores altas, e os pássaros cantavam nos ramos.",
+    "Mais tarde o comerciante comprou uma pequena canoa e desceu sozinho pelo rio.",
+]
+
+
 @pytest.mark.parametrize("language,texts,rare,expected", [
     ("de", GERMAN, "Kahn", "boot"), ("de", GERMAN, "Strom", "fluß"),
     ("fr", FRENCH, "barque", "bateau"), ("fr", FRENCH, "rive", "bord"),
     ("nl", DUTCH, "schuit", "boten"), ("nl", DUTCH, "oever", "kant"),
+    ("es", SPANISH, "barca", "barco"), ("it", ITALIAN, "battello", "barca"), ("pt", PORTUGUESE, "canoa", "barco"),
 ])
 def test_a_rare_word_finds_its_neighbour_in_its_own_language(language, texts, rare, expected):
     docs = [{"_id": str(i), "text": text} for i, text in enumerate(texts)]

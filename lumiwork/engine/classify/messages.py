@@ -23,6 +23,8 @@ class Messages:
     tokens:       n token lists (surface, lemma, offsets, stopword flag)
     term_indices: n int arrays of project term indices (phrases included), in text order
     unseen:       n float32 arrays (k_i, dimensions): vectors of words only the background knows
+    unseen_background: n float32 arrays (k_i, background dimensions): the same words' unit
+                  vectors in the background space itself (k_i = 0 without a background)
     vectors:      (n, dimensions) float32 unit rows, equal to model.vector_for_text(text)
     """
 
@@ -30,6 +32,7 @@ class Messages:
     tokens: list[list[Token]]
     term_indices: list[np.ndarray]
     unseen: list[np.ndarray]
+    unseen_background: list[np.ndarray]
     vectors: np.ndarray
 
     def __len__(self) -> int:
@@ -51,12 +54,22 @@ def prepare(model: Model, texts: Sequence[str] | Messages) -> Messages:
     tokens = [tokenize(text, model.language) for text in texts]
     term_indices = [np.array([index for index, _, _ in model.token_terms(found)], dtype=np.int64)
                     for found in tokens]
-    unseen = [model.unseen_vectors([lemma for lemma, _, _ in model.token_background_words(found)])
-              for found in tokens]
+    unseen_lemmas = [[lemma for lemma, _, _ in model.token_background_words(found)] for found in tokens]
+    unseen = [model.unseen_vectors(lemmas) for lemmas in unseen_lemmas]
+    unseen_background = [_background_rows(model, lemmas) for lemmas in unseen_lemmas]
     vectors = np.zeros((len(texts), model.dimensions), dtype=np.float32)
     for i in range(len(texts)):
         vectors[i] = model.vector_for_terms(term_indices[i], unseen[i])
-    return Messages(texts, tokens, term_indices, unseen, vectors)
+    return Messages(texts, tokens, term_indices, unseen, unseen_background, vectors)
+
+
+def _background_rows(model: Model, lemmas: list[str]) -> np.ndarray:
+    """(len(lemmas), background dimensions) unit background vectors of words the
+    background knows (every word `token_background_words` returns)."""
+    background = model.background
+    if background is None or not lemmas:
+        return np.zeros((0, background.dimensions if background is not None else 0), dtype=np.float32)
+    return _unit_rows(background.vectors[[background.index[lemma] for lemma in lemmas]])
 
 
 def _unit_rows(rows: np.ndarray) -> np.ndarray:

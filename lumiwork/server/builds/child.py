@@ -89,11 +89,12 @@ def read_documents(order: BuildOrder) -> list[dict]:
 
 
 def compass_texts(documents, messages, project_id: str, limit: int) -> list[str]:
-    """The texts a Compass project's space is built from: its documents, then
-    its newest messages, at most `limit` in all."""
-    texts = documents.texts(project_id, limit)
-    if len(texts) < limit:
-        texts += messages.texts(project_id, limit - len(texts))
+    """The texts a Compass project's space is built from, at most `limit`: its
+    documents; a project without any, its newest messages. Not both: a space that
+    took in the messages stored when it happened to be built would place the
+    same messages differently from one run to the next (words the documents
+    never use still have vectors, from general knowledge)."""
+    texts = documents.texts(project_id, limit) or messages.texts(project_id, limit)
     return [text for text in texts if text.strip()]
 
 

@@ -80,7 +80,19 @@ UNCLASSIFIED with score 0. Changing a classifier's info (PUT) rebuilds it.
   OR without parentheses is refused (400, saying why). Operands match concepts
   through the semantic space: "the boat crossed the stream" matches
   "river OR water". AND is the minimum of its operands' scores, OR the maximum,
-  NOT one minus.
+  NOT one minus. An operand's score is normalised against what unrelated texts
+  score, as the engine's noise floor is against what unrelated word pairs score:
+  over random pairs of a project term and a project document without it, the
+  best match between the operand and one of the message's concepts (its words,
+  and the message itself) scores 0 at the 90th percentile and 1 at the 99th,
+  and the message as a whole (its vector) 0 at the 70th and 1 at the 95th; the
+  operand's score is the smaller of the two (a message naming the operand's own
+  term needs only the first). A word only general knowledge knows counts only
+  when general knowledge relates it to the operand above the background's own
+  noise floor. So a text about something else (a phone's firmware against a
+  novel's themes) scores 0 and stays UNCLASSIFIED at any threshold above 0.
+  Classifiers stored before this calibration are calibrated again when they
+  next classify.
 - sentiment_combined (positive / negative / neutral), sentiment_split (positive,
   negative) and sentiment_custom (your wordlist, scores in [-5, 5], and topics as
   bands in [-1, 1]; "sentiment_wordlist" is accepted as its 2018 name): VADER's
@@ -119,9 +131,22 @@ Choices where the documents are vague or disagree
 - Message "sentiment" is the general lexicon's score in (-1, 1), whatever
   classifiers exist; stats count a message as positive above
   config.sentiment_threshold, negative below its negative, neutral between.
-- Messages are assigned to the nearest active or pending project topic when
-  posted; "centrality" is the cosine with the topic minus {assign}, so
-  negative values are outliers (shown with outliers=true).
+- A message belongs to the nearest active topic whose cosine with it is at
+  least {assign} (an analyst's topic keeps its central messages before
+  machine-made pending ones), else to the nearest active or pending topic;
+  "centrality" is the cosine with the topic minus {assign}, so negative values
+  are outliers (shown with outliers=true). Membership depends only on the
+  messages, the topics and the project's space: a message is placed when
+  posted, and every message is placed again when a topic is created, changed
+  or deleted, when a clustering replaces the pending topics (in the same
+  transaction) and when the space is rebuilt. After a topic change that is done
+  before the answer; after a rebuild of the space the messages' vectors are
+  made again in the background (tokenizing every message once more: the time
+  per 100,000 messages is in lumiwork's benchmarks/RESULTS.md), and
+  P topics/<id>/messages/ says "membership": "updating" until it is done
+  ("current" otherwise). A project's space is built from its documents (from
+  its messages only when it has no documents), and a clustering takes the
+  messages stored when it was started, so neither depends on when it ran.
 - Clustering: when posted messages reach config.partition_min_messages and
   enough new ones arrived since the last clustering (or
   config.partition_force_build_after seconds passed), the most recent

@@ -109,7 +109,7 @@ def add_messages(call: Call) -> Answer:
     # The filters are checked before any work: a bad one is a 400 with nothing changed.
     replace_matching = message_filters(call) if replace else None
     _classified(call, project, messages, assign=True)
-    ids = call.store.messages.add(project["project_id"], messages, replace_matching=replace_matching)
+    ids = call.server.compass.store_messages(project["project_id"], messages, replace_matching)
     if call.server.compass.clustering_due(project["project_id"]):
         call.server.compass.submit_clustering(project["project_id"])
     blocking = blocking_topics(call, project["project_id"])

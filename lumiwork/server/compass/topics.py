@@ -88,6 +88,7 @@ def create_topic(call: Call) -> Answer:
     errors.raise_if_any()
     assert title and info
     topic_id = call.store.compass_topics.create(project["project_id"], title, status, info, blocking)
+    call.server.compass.topics_changed(project["project_id"])
     return Answer(topic_record(call, call.store.compass_topics.get(project["project_id"], topic_id)), 201)
 
 
@@ -142,6 +143,8 @@ def update_topic(call: Call) -> dict:
     errors.raise_if_any()
     if changes:
         call.store.compass_topics.update(topic["id"], **changes)
+        if "status" in changes or "info" in changes:  # what messages it takes changed
+            call.server.compass.topics_changed(topic["project_id"])
     return topic_record(call, call.store.compass_topics.get(topic["project_id"], topic["id"]))
 
 
@@ -151,19 +154,23 @@ def delete_topic(call: Call) -> Answer:
         return classifiers.delete_topic(call)
     topic = _topic(call, "readwrite")
     call.store.compass_topics.end(topic["project_id"], [topic["id"]])
+    call.server.compass.topics_changed(topic["project_id"])
     return Answer(status=204)
 
 
 def topic_messages(call: Call) -> dict:
-    """The topic's messages, most central first; outliers (negative centrality) only
-    with outliers=true."""
+    """The topic's messages, most central first (then newest first); outliers
+    (negative centrality) only with outliers=true. "membership" says "updating"
+    while memberships are being computed again after a change of topics or
+    space, else "current"."""
     topic = _topic(call)
+    state = call.server.compass.membership_state(topic["project_id"])
     messages = call.store.messages.find(topic["project_id"], cluster_topic=topic["id"], **message_filters(call))
     if not _flag(call, "outliers"):
         messages = [m for m in messages if (m["centrality"] or 0) >= 0]
     messages.sort(key=lambda m: -(m["centrality"] or 0))
     blocking = blocking_topics(call, topic["project_id"])
-    return page(call, messages, lambda m: message_record(call, m, blocking=blocking))
+    return {**page(call, messages, lambda m: message_record(call, m, blocking=blocking)), "membership": state}
 
 
 def topics_history(call: Call) -> dict:

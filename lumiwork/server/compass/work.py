@@ -2,12 +2,18 @@
 builds, classifying messages, message sentiment and the periodic clustering of
 messages into pending topics.
 
-A project's space is built from its documents and messages by the same builder
-as API v4's projects (a child process, background knowledge included), as a
-task of the server's one build queue; so are classifier builds and
-clusterings. Requests only read spaces that exist. Each classifier version
-keeps the space it was built with, so a rebuild never changes the version that
-is classifying while it runs.
+A project's space is built from its documents (from its messages when it has
+none) by the same builder as API v4's projects (a child process, background
+knowledge included), as a task of the server's one build queue; so are
+classifier builds, clusterings and topic memberships. Requests only read spaces
+that exist. Each classifier version keeps the space it was built with, so a
+rebuild never changes the version that is classifying while it runs.
+
+Topic membership is a function of the messages, the project's active and
+pending topics and its space (`engine.clustering.assign_to_topics`): a posted
+message is placed at once when the space exists, and every message is placed
+again whenever topics or the space change (`reassign`, queued), so the answer
+never depends on when builds and clusterings ran.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from ...engine.classify import (
     prepare,
 )
 from ...engine.classify.sentiment import WordScorer, normalize
-from ...engine.clustering import centrality, cluster_messages
+from ...engine.clustering import assign_to_topics, cluster_messages
 from ...engine.text import tokenize
 from ..builds.child import COMPASS
 from ..builds.parent import BuildFailed
@@ -63,6 +69,8 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "labels_for_clustering": [],
 }
 SPACE_MAX_TEXTS = 100_000
+# Messages whose vectors are made per batch when the space changed.
+REVECTOR_BATCH = 2000
 # A message at least this close to a topic is one of its central messages.
 ASSIGN_THRESHOLD = 0.3
 # What is kept in memory, each the most recently used first. Every entry can be
@@ -107,6 +115,10 @@ class SpaceNotReady(Exception):
     """A request needs the project's semantic space, which is not built (yet)."""
 
 
+class VectorsMissing(Exception):
+    """Messages have no vector in the current space yet (making them is queued work)."""
+
+
 class CompassWork:
     """Spaces, classifier builds, classification and clustering for all projects."""
 
@@ -121,6 +133,10 @@ class CompassWork:
         self._calibrations: LruCache[str, Calibration] = LruCache(CALIBRATION_CACHE)
         # project id -> (its messages_version, the columns)
         self._columns: LruCache[str, tuple[int, np.ndarray]] = LruCache(COLUMN_CACHE)
+        # project id -> memberships queued or being computed
+        self._reassigning: dict[str, int] = {}
+        # project id -> the lock held while messages are placed in its topics
+        self._placing_locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
 
     def remove_unfinished_files(self) -> None:
@@ -156,8 +172,9 @@ class CompassWork:
         return current, self.model(current)
 
     def space_texts(self, project_id: str) -> int:
-        """How many texts the project's space would be built from now."""
-        count = self.store.compass_documents.count(project_id) + self.store.messages.count(project_id)
+        """How many texts the project's space would be built from now: its
+        documents, or its messages when it has none (see child.compass_texts)."""
+        count = self.store.compass_documents.count(project_id) or self.store.messages.count(project_id)
         return min(count, SPACE_MAX_TEXTS)
 
     def ensure_space(self, project_id: str, rebuild: bool = False) -> tuple[str, Model]:
@@ -184,6 +201,7 @@ class CompassWork:
         self.models.put(key, key, built.model, searchable=False)
         self.store.compass_projects.update(project_id, model_file=model_file, model_built=time.time(),
                                            space_texts=texts)
+        self.reassign(project_id)  # every message's vector, and so its place, changed
         return model_file, built.model
 
     def submit_space(self, project_id: str) -> None:
@@ -215,10 +233,35 @@ class CompassWork:
                            lambda: self.build_classifier(project_id, classifier_id))
 
     def submit_clustering(self, project_id: str) -> None:
+        """Cluster, in the background, the messages stored when this is called:
+        the result does not depend on how many more arrive before the task runs."""
+        newest = self.store.messages.ids(project_id, limit=1)
+
         def task() -> None:
-            self.cluster(project_id)
+            self.cluster(project_id, up_to=newest[0] if newest else 0)
 
         self.builds.submit(f"Compass clustering of {project_id}", task)
+
+    def submit_reassign(self, project_id: str) -> None:
+        """Place every message again, in the background (after topics changed)."""
+        with self._lock:
+            self._reassigning[project_id] = self._reassigning.get(project_id, 0) + 1
+
+        def task() -> None:
+            try:
+                self.reassign(project_id)
+            finally:
+                with self._lock:
+                    left = self._reassigning.pop(project_id, 1) - 1
+                    if left > 0:
+                        self._reassigning[project_id] = left
+
+        self.builds.submit(f"Compass topic membership of {project_id}", task)
+
+    def membership_state(self, project_id: str) -> str:
+        """"current", or "updating" while memberships are queued or being computed."""
+        with self._lock:
+            return "updating" if self._reassigning.get(project_id) else "current"
 
     def wait_idle(self, timeout: float = 60) -> None:
         """Block until every queued build has run (tests, notebooks)."""
@@ -337,11 +380,38 @@ class CompassWork:
         tokens = next(iter(prepared.values())).tokens if prepared else [tokenize(t, language) for t in texts]
         for result, sentiment in zip(results, self.sentiment(tokens, language)):
             result["sentiment"] = round(sentiment, 6)
-        if assign:
-            places = (self._assign(project_id, prepared[current]) if current else [(None, None)] * len(texts))
-            for result, (topic_id, centrality_value) in zip(results, places):
-                result["cluster_topic"], result["centrality"] = topic_id, centrality_value
+        if assign and current:  # placed in topics when stored (store_messages)
+            for result, vector in zip(results, prepared[current].vectors):
+                result["vector"], result["vector_space"] = vector.astype(np.float32).tobytes(), current
         return results
+
+    def store_messages(self, project_id: str, messages: list[dict],
+                       replace_matching: dict[str, Any] | None = None) -> list[int]:
+        """Store processed messages (`process` with assign), each placed among the
+        project's topics as they are when it is stored: placing and storing hold
+        the project's placing lock, as every other placing does, so a topic change
+        never misses a message stored meanwhile."""
+        stale = False
+        with self._placing_lock(project_id):
+            space = self.current_space(project_id)
+            if space is not None and all(m.get("vector_space") == space[0] for m in messages):
+                vectors = np.stack([np.frombuffer(m["vector"], dtype=np.float32) for m in messages])
+                topics = self._placing_topics(project_id)
+                for message, (row, value) in zip(messages, self._places(space[1], topics, vectors)):
+                    message["cluster_topic"] = topics[row]["id"] if row is not None else None
+                    message["centrality"] = value
+            else:  # no space yet, or a new one since they were read: placed once it has their vectors
+                stale = space is not None
+            ids = self.store.messages.add(project_id, messages, replace_matching=replace_matching)
+        if stale:
+            self.submit_reassign(project_id)
+        elif space is None:  # built in the background; building it places every message
+            self.submit_space(project_id)
+        return ids
+
+    def _placing_lock(self, project_id: str) -> threading.RLock:
+        with self._lock:
+            return self._placing_locks.setdefault(project_id, threading.RLock())
 
     def sentiment(self, tokens: list[list], language: str) -> list[float]:
         """Each message's sentiment in (-1, 1) from its tokens: the general lexicon's
@@ -372,39 +442,95 @@ class CompassWork:
         new = count - project["clustered_messages"]
         return new >= config["partition_min_messages"] or (new > 0 and since >= config["partition_force_build_after"])
 
-    def cluster(self, project_id: str) -> list[int]:
-        """Cluster the most recent messages; their clusters become `pending` topics that
-        replace the previous pending ones (which move to the project's history).
-        Active and inactive topics are kept. Returns the new topic ids."""
+    def cluster(self, project_id: str, up_to: int | None = None) -> list[int]:
+        """Cluster the most recent messages (of those up to id `up_to`); their clusters
+        become `pending` topics that replace the previous pending ones (which move
+        to the project's history), and every message takes its place among the
+        topics then current, in the same transaction. Active and inactive topics
+        are kept. Returns the new topic ids."""
         config = self.config(project_id)
-        recent = self.store.messages.find(project_id, columns="id, text")[: int(config["partition_max_messages"])]
-        if not recent:
+        ids = self.store.messages.ids(project_id, up_to=up_to, limit=int(config["partition_max_messages"]))
+        if not ids:
             return []
-        _, model = self.ensure_space(project_id)
-        vectors = prepare(model, [m["text"] for m in recent]).vectors
-        clusters = cluster_messages(model, vectors, int(config["number_of_clusters"]))
-        old_pending = [t["id"] for t in self.store.compass_topics.find(project_id, status="pending")]
-        new_topics = [{"title": cluster.title, "info": {"terms": cluster.terms},
-                       "clusters": [{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}],
-                       "members": [(recent[i]["id"], float(s)) for i, s in
-                                   zip(cluster.members, centrality(vectors[cluster.members], cluster.centroid))]}
+        model_file, model = self.ensure_space(project_id)
+        clusters = cluster_messages(model, self.message_vectors(project_id, model_file, model, ids),
+                                    int(config["number_of_clusters"]))
+        new_topics = [{"title": cluster.title, "info": {"terms": cluster.terms}, "status": "pending",
+                       "clusters": [{"centroid_terms": list(cluster.terms)[:5], "size": int(len(cluster.members))}]}
                       for cluster in clusters]
-        return self.store.compass_topics.replace_pending(
-            project_id, old_pending[: int(config["number_of_discardable_clusters"])], new_topics)
+        with self._placing_lock(project_id):
+            old_pending = [t["id"] for t in self.store.compass_topics.find(project_id, status="pending")]
+            ended = set(old_pending[: int(config["number_of_discardable_clusters"])])
+            kept = [t for t in self._placing_topics(project_id) if t["id"] not in ended]
+            refs: list[int | str] = [t["id"] for t in kept] + [f"new:{k}" for k in range(len(new_topics))]
+            everyone = sorted(self.store.messages.ids(project_id))
+            vectors = self.message_vectors(project_id, model_file, model, everyone)
+            places = self._places(model, kept + new_topics, vectors)
+            return self.store.compass_topics.replace_pending(
+                project_id, sorted(ended), new_topics,
+                [(refs[row] if row is not None else None, value, message_id)
+                 for (row, value), message_id in zip(places, everyone)])
 
-    def _assign(self, project_id: str, messages: Messages) -> list[tuple[int | None, float | None]]:
-        """(topic id, centrality) of new messages: the nearest active or pending topic,
-        centrality = cosine - ASSIGN_THRESHOLD (negative: an outlier of that topic)."""
-        topics = [t for t in self.store.compass_topics.find(project_id) if t["status"] in ("active", "pending")]
-        space = self.current_space(project_id)
-        if not topics or space is None:
-            return [(None, None)] * len(messages)
-        model = space[1]
-        matrix = np.stack([self.topic_vector(model, t) for t in topics])
-        cosines = messages.vectors @ matrix.T
-        best = cosines.argmax(axis=1)
-        return [(topics[b]["id"], round(float(row[b]) - ASSIGN_THRESHOLD, 6)) if np.any(row) else (None, None)
-                for b, row in zip(best, cosines)]
+    # ---- topic membership ---------------------------------------------------------------------
+    def message_vectors(self, project_id: str, model_file: str, model: Model, ids: list[int],
+                        make: bool = True) -> np.ndarray:
+        """(len(ids), dimensions) vectors of messages by id in the space `model_file`,
+        made (and stored) for those that have none in it yet. With `make` False,
+        raises VectorsMissing instead of making them."""
+        known_ids, matrix, missing = self.store.messages.vectors(project_id, model_file, model.dimensions)
+        if missing:
+            if not make:
+                raise VectorsMissing(len(missing))
+            for start in range(0, len(missing), REVECTOR_BATCH):
+                batch = missing[start:start + REVECTOR_BATCH]
+                made = prepare(model, self.store.messages.texts_of(batch)).vectors.astype(np.float32)
+                self.store.messages.set_vectors(model_file, [(i, v.tobytes()) for i, v in zip(batch, made)])
+            known_ids, matrix, _ = self.store.messages.vectors(project_id, model_file, model.dimensions)
+        row = {int(i): r for r, i in enumerate(known_ids)}
+        return np.stack([matrix[row[i]] for i in ids if i in row]) if ids else matrix[:0]
+
+    def reassign(self, project_id: str, make_vectors: bool = True) -> None:
+        """Place every message of the project again (`_places`), in one transaction.
+        With `make_vectors` False, raises VectorsMissing when some message has no
+        vector in the current space yet (making them is work for the build queue)."""
+        with self._placing_lock(project_id):
+            space = self.current_space(project_id)
+            if space is None:
+                return
+            model_file, model = space
+            ids = sorted(self.store.messages.ids(project_id))
+            vectors = self.message_vectors(project_id, model_file, model, ids, make=make_vectors)
+            topics = self._placing_topics(project_id)
+            places = self._places(model, topics, vectors)
+            self.store.messages.set_memberships(project_id, [
+                (topics[row]["id"] if row is not None else None, value, message_id)
+                for (row, value), message_id in zip(places, ids)])
+
+    def topics_changed(self, project_id: str) -> None:
+        """After a project topic was created, changed or deleted: place every message
+        again now when their vectors are at hand, else in the background (the topic's
+        messages then say "updating")."""
+        try:
+            self.reassign(project_id, make_vectors=False)
+        except VectorsMissing:
+            self.submit_reassign(project_id)
+
+    def _placing_topics(self, project_id: str) -> list[dict]:
+        """The topics messages are placed in: active and pending, by id."""
+        return sorted((t for t in self.store.compass_topics.find(project_id) if t["status"] in ("active", "pending")),
+                      key=lambda t: t["id"])
+
+    def _places(self, model: Model, topics: list[dict], vectors: np.ndarray) -> list[tuple[int | None, float | None]]:
+        """(row in `topics` or None, centrality or None) of messages with these vectors:
+        the nearest active topic when it is central (cosine >= ASSIGN_THRESHOLD), else
+        the nearest active or pending topic; centrality = cosine - ASSIGN_THRESHOLD
+        (negative: an outlier)."""
+        if not topics:
+            return [(None, None)] * len(vectors)
+        matrix = np.stack([self.topic_vector(model, t) for t in topics]).astype(np.float32)
+        preferred = np.array([t["status"] == "active" for t in topics])
+        rows, values = assign_to_topics(vectors, matrix, preferred, ASSIGN_THRESHOLD)
+        return [(int(r), round(float(v), 6)) if r >= 0 else (None, None) for r, v in zip(rows, values)]
 
     def match_topic(self, project_id: str, expression: str, limit: int, threshold: float) -> dict:
         """The project's most recent messages scored against one boolean topic, with each

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from .compass_classifiers import next_topic_id
@@ -70,11 +71,13 @@ class CompassTopicRepository:
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE compass_topics SET {assignments} WHERE id = ?", (*fields.values(), topic_id))
 
-    def replace_pending(self, project_id: str, ended: list[int], new_topics: list[dict]) -> list[int]:
+    def replace_pending(self, project_id: str, ended: list[int], new_topics: list[dict],
+                        places: Sequence[tuple[int | str | None, float | None, int]] = ()) -> list[int]:
         """One clustering's result, in one transaction so that no reader sees half of it:
-        the `ended` topics go to history, each of `new_topics` ({title, info, clusters,
-        members: [(message id, centrality)]}) becomes a pending topic holding its
-        members. Returns the new topic ids."""
+        the `ended` topics go to history, each of `new_topics` ({title, info, clusters})
+        becomes a pending topic, and messages take their `places` (topic, centrality,
+        message id), where a topic is an existing id, "new:<k>" for new_topics[k], or
+        None. Returns the new topic ids."""
         now = time.time()
         new_ids = []
         with self.db.transaction() as tx:
@@ -86,9 +89,13 @@ class CompassTopicRepository:
                                     "created) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
                                     (next_topic_id(tx), project_id, topic["title"], json.dumps(topic["info"]),
                                      json.dumps(topic["clusters"]), now))
-                topic_id = int(cursor.lastrowid or 0)
-                new_ids.append(topic_id)
-                self.messages.join_topic(topic_id, topic["members"])
+                new_ids.append(int(cursor.lastrowid or 0))
+            if places:
+                def topic_id(ref: int | str | None) -> int | None:
+                    return new_ids[int(ref[4:])] if isinstance(ref, str) else ref
+
+                self.messages.set_memberships(project_id, [(topic_id(ref), value, message_id)
+                                                           for ref, value, message_id in places])
             self.projects.set_clustered(project_id, now, self.messages.count(project_id))
             self.projects.bump_messages(project_id)
         return new_ids

@@ -122,8 +122,16 @@ def _version_1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _version_2(db: sqlite3.Connection) -> None:
+    """Compass messages keep their vector and the space it was made in: topic
+    memberships are computed again whenever topics change, without reading
+    every message's text again."""
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector BLOB")
+    db.execute("ALTER TABLE compass_messages ADD COLUMN vector_space TEXT")
+
+
 #: The steps, in order: step i brings a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_version_1, _version_2)
 VERSION = len(MIGRATIONS)
 
 
