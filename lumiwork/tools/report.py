@@ -336,7 +336,8 @@ PRINT_CSS = """
     font-size: 9pt; margin: 0 !important; }
   table.dataTable th, table.dataTable td { white-space: normal !important; overflow-wrap: anywhere;
     padding: 2px 4px !important; }
-  pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+  /* JupyterLab breaks output text anywhere (break-all): on paper, at spaces first */
+  pre { white-space: pre-wrap !important; word-break: normal !important; overflow-wrap: anywhere !important; }
 }
 """.replace("TOP", str(PAGE_MARGINS_MM[0])).replace("SIDE", str(PAGE_MARGINS_MM[1]))
 

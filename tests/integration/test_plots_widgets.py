@@ -58,6 +58,17 @@ def test_labels_of_a_crowded_map_stay_apart_and_inside():
             assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (labels[i], labels[j])
 
 
+def test_subset_bars_read_across_first_on_top():
+    """Long chapter names down the side, in the subsets' order from the top, each
+    row one subset, the height growing with their number."""
+    names = [f"Chapter {i}: WITH THE CHILDLIKE PEOPLE" for i in range(1, 13)]
+    fig = plots.subset_dot_products(names, np.linspace(-0.05, 0.05, 12), "thoughtful").to_dict()
+    bar = fig["data"][0]
+    assert bar["orientation"] == "h" and list(bar["y"]) == names and bar["x"][0] == -0.05
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert fig["layout"]["height"] >= 24 * 12
+
+
 def test_readable_tables_say_all_documents_not_all():
     frame = pd.DataFrame({"River": [0.1, 0.2], "topic": [".all", "UNCLASSIFIED"], "is_default": [True, False]},
                          index=pd.Index(["__all__", "Chapter 1"], name="subset"))

@@ -212,10 +212,16 @@ LABEL_CHARS = 40
 
 
 def subset_dot_products(labels, values, text: str) -> go.Figure:
-    """Bars of a text vector's dot product with subset mean vectors."""
-    fig = go.Figure(go.Bar(x=list(labels), y=[float(v) for v in values], marker_color="#8c564b"))
-    fig.update_yaxes(title="dot product")
-    return _layout(fig, f"“{text}” against subset means")
+    """Bars of a text vector's dot product with subset mean vectors, one row per
+    subset in the given order, first on top: the subsets' long names read
+    across, where under a column chart they slanted and took more room than
+    the bars."""
+    names = readable_names(labels)
+    fig = go.Figure(go.Bar(x=[float(v) for v in values], y=names, orientation="h", marker_color="#8c564b",
+                           hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    fig.update_xaxes(title="dot product")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, f"“{text}” against subset means", height=max(300, 24 * len(names) + 120))
 
 
 def usage_bars(frame: pd.DataFrame, title: str = "API calls this month") -> go.Figure:
