@@ -66,6 +66,20 @@ def test_a_slow_cell_hits_the_cell_timeout_not_the_start(tmp_path):
     assert time.monotonic() - start < 60
 
 
+def test_plotlyjs_is_embedded_once_however_often_the_notebook_renderer_starts(tmp_path):
+    """plotly's notebook renderer puts plotly.js (4.8 MB) in the outputs on the
+    first figure after each time it is set, and on each show() naming it; the
+    report keeps one copy, before the first chart."""
+    notebook = tmp_path / "twice.ipynb"
+    figure = "go.Figure(go.Bar(y=[1, 3, 2]))"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import plotly.graph_objects as go\nfrom lumiwork import plots\nplots.use_notebook_renderer()",
+        figure, "plots.use_notebook_renderer()", figure, f"{figure}.show(renderer='notebook')")]), notebook)
+    page = build_report(notebook, progress=None).read_text(encoding="utf-8")
+    assert len(re.findall(r"\* plotly\.js v\d", page)) == 1 and "Plotly.newPlot(" in page
+    assert page.index("* plotly.js v") < page.index("Plotly.newPlot(")
+
+
 def test_the_header_names_a_server_only_a_reader_could_know():
     from lumiwork.tools.report import server_host
 
