@@ -133,9 +133,9 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
     matches, not only the `limit` shown), `operands`, and `note` naming the
     operands the project's space does not know.
 
-    Every message that contains an operand's word gets the same score, so many
-    tie; `order_matches` orders them. A topic that cannot be read raises
-    ValueError with the server's reason."""
+    Scores are capped at 1, so the messages in which an operand has its full
+    evidence tie; `order_matches` orders them. A topic that cannot be read
+    raises ValueError with the server's reason."""
     answer = _match(project, topic, threshold, min(limit + 1, MAX_MATCHES))
     results = answer["results"]
     if 0 < limit < len(results) and results[limit]["score"] == results[limit - 1]["score"]:
@@ -166,8 +166,8 @@ _NOT = re.compile(r"\bNOT\b")
 
 
 def order_matches(results: list[dict], topic: str) -> list[dict]:
-    """match/ results best first: by score; among equal scores (every message
-    containing an operand's word scores the same) the one whose operands match
+    """match/ results best first: by score; among equal scores (an operand's
+    full evidence scores 1 in every message that has it) the one whose operands match
     more strongly in all first (for "river OR ferryman", a message about both
     before one about the river alone), then the newest. With NOT in the topic a
     stronger operand can count against a message, so ties go newest first."""
