@@ -140,7 +140,10 @@ def test_tied_matches_put_messages_that_match_more_of_the_topic_first(project):
     assert sorted(shown[["river", "boat"]].mean(axis=1), reverse=True) == \
         sorted(strength, reverse=True)[:limit]
     assert list(shown["message_id"]) == list(everything["message_id"][:limit])
-    assert shown.attrs["count"] == everything.attrs["count"]
+    assert shown.attrs["count"] == everything.attrs["count"] and shown.attrs["tied"] == len(tied)
+    panel = widgets.topic_matcher(project, topic="river OR boat", limit=limit)
+    assert f"the best {limit} ({len(tied)} score {top:.2f}: those matching more of the topic first" \
+        in panel.message.value
 
 
 def test_a_project_client_reaches_the_same_project(client, project):

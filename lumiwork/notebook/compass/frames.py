@@ -130,8 +130,9 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
     """The project's recent messages that match a boolean topic, best first:
     message_id, timestamp, score, one column per operand (its own score, which
     says why the message matches) and text. `attrs` holds `count` (all the
-    matches, not only the `limit` shown), `operands`, and `note` naming the
-    operands the project's space does not know.
+    matches, not only the `limit` shown), `operands`, `tied` (how many matches
+    share the last shown row's score: more than are shown when the tie runs past
+    the limit) and `note` naming the operands the project's space does not know.
 
     Scores are capped at 1, so the messages in which an operand has its full
     evidence tie; `order_matches` orders them. A topic that cannot be read
@@ -144,7 +145,9 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
         cut = results[limit - 1]["score"]
         results = _match(project, topic, max(threshold, cut - 1e-6), MAX_MATCHES)["results"]
     operands = answer["operands"]
-    results = order_matches(results, topic)[:limit]
+    results = order_matches(results, topic)
+    tied = sum(r["score"] == results[limit - 1]["score"] for r in results) if 0 < limit <= len(results) else 0
+    results = results[:limit]
     frame = pd.DataFrame({
         "message_id": pd.Series([r["id"] for r in results], dtype="int64"),
         # seconds since 1970 here (lumiwork's own endpoint), ISO 8601 in Compass's lists
@@ -156,7 +159,7 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
         "text": pd.Series([r["text"] for r in results], dtype="string"),
     })
     unknown = answer.get("unknown_operands") or []
-    frame.attrs.update(count=answer["count"], operands=operands,
+    frame.attrs.update(count=answer["count"], operands=operands, tied=tied,
                        note=f"The project's space does not know: {', '.join(unknown)}." if unknown else "")
     return frame
 

@@ -28,6 +28,10 @@ def topic_matcher(project: CompassClient, topic: str = "river OR water", limit: 
         else:
             caption = (f"{count} matching message{'s' if count != 1 else ''}"
                        + (f"; the best {len(frame)}" if count > len(frame) else ""))
+            last = frame["score"].iloc[-1]
+            if frame.attrs["tied"] > (frame["score"] == last).sum():  # the shown ones are a choice
+                caption += (f" ({frame.attrs['tied']} score {last:.2f}: those matching more of the"
+                            " topic first, then the newest)")
         note = frame.attrs.get("note")
         frame.attrs["note"] = f"{caption}. {note}" if note else caption
         table = Table(readable(frame.drop(columns=["message_id"]))) if len(frame) else None
