@@ -15,7 +15,15 @@ def use_notebook_renderer(offline: bool = True) -> None:
     pio.renderers.default = "plotly_mimetype+notebook" if offline else NOTEBOOK_RENDERERS
 
 
+DEFAULT_HEIGHT = 450
+
+
 def layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
-    fig.update_layout(title=title, template="plotly_white", height=height,
+    """The house layout: white template, narrow margins (axes make room for their
+    labels themselves) and a fixed height, so a chart takes the same space on
+    screen, in a report's panel and on paper."""
+    fig.update_layout(title=title, template="plotly_white", height=height or DEFAULT_HEIGHT,
                       margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+import plotly.graph_objects as go
 import plotly.io as pio
 
-from ..client.errors import LuminosoError, UnknownQueryError
+from ..client.errors import LuminosoClientError, LuminosoError, UnknownQueryError
 
 
 class Panel(widgets.VBox):
@@ -17,7 +18,9 @@ class Panel(widgets.VBox):
     A failed update (an unknown word, a server that is down, a project that is
     gone) clears the old results (`frame` and `figure` become None) and shows
     the failure's one line instead, so no stale chart sits under a new query.
-    Outside a live kernel (an exported report) the panel shows `static_html()`.
+    Enter in a text box runs the query again even when the text is unchanged
+    (after the server comes back, say). Outside a live kernel (an exported
+    report) the panel shows `static_html()`.
     """
 
     def __init__(self, controls, render, describe=None):
@@ -30,19 +33,33 @@ class Panel(widgets.VBox):
         self._describe = describe
         self._controls = controls
         super().__init__([widgets.HBox(controls), self.message, self.output])
+        self._shown_values: tuple | None = None
         for control in controls:
             if hasattr(control, "value"):
                 control.observe(lambda change: self.refresh(), names="value")
+            if isinstance(control, widgets.Text):
+                control.on_msg(self._on_front_end_message)
         self.refresh()
 
+    def _values(self) -> tuple:
+        return tuple(getattr(control, "value", None) for control in self._controls)
+
+    def _on_front_end_message(self, _widget, content, _buffers) -> None:
+        """Enter in a text box. A changed text also changes `value`, which
+        refreshes already; only an unchanged one needs this (with
+        continuous_update=False ipywidgets sends no value then)."""
+        if isinstance(content, dict) and content.get("event") == "submit" and self._values() == self._shown_values:
+            self.refresh()
+
     def refresh(self) -> None:
+        self._shown_values = self._values()
         try:
             frame, figure, extra = self._render()
         except UnknownQueryError as exc:
             self._fail(f"<b>No results:</b> {html.escape(str(exc))}")
             return
         except (LuminosoError, ValueError) as exc:
-            self._fail(f"<b>Could not update:</b> {html.escape(str(exc))}")
+            self._fail(f"<b>Could not update:</b> {html.escape(failure_line(exc))}")
             return
         self.frame, self.figure, self.extra = frame, figure, extra
         note = frame.attrs.get("note") if frame is not None else None
@@ -65,6 +82,8 @@ class Panel(widgets.VBox):
                 value = control.value
                 if isinstance(control, widgets.Dropdown):
                     value = control.label
+                elif isinstance(value, bool):
+                    value = "yes" if value else "no"
                 settings.append(f"{html.escape(control.description)}: <b>{html.escape(str(value))}</b>")
         parts = [f"<p class='lumiwork-panel-settings'>{' · '.join(settings)}</p>"]
         if self.message.value:
@@ -84,6 +103,32 @@ class Panel(widgets.VBox):
         return bundle
 
 
+def failure_line(exc: Exception) -> str:
+    """One line for a failed update: a refused field's own message(s) (not the
+    error code, the request or the HTTP status: the panel's controls are the
+    request), else the error's line."""
+    error = getattr(exc, "error", None)
+    fields = error.get("fields") if isinstance(error, dict) else None
+    if isinstance(exc, LuminosoClientError) and isinstance(fields, dict) and fields:
+        messages = [" ".join(map(str, m)) if isinstance(m, list) else str(m) for m in fields.values()]
+        return " ".join("; ".join(messages).split())
+    return str(exc)
+
+
+def figure_bundle(figure: go.Figure) -> dict:
+    """A figure's mime bundle from the default renderers, without activating
+    them again: `figure._repr_mimebundle_()` re-runs plotly's notebook set-up
+    on every call, which publishes plotly.js (4.8 MB) into the running cell
+    each time (a second copy in every report with a panel)."""
+    fig_dict = figure.to_dict()
+    data: dict = {}
+    for name in filter(None, (pio.renderers.default or "").split("+")):
+        renderer = pio.renderers[name]
+        if hasattr(renderer, "to_mimebundle"):  # not the ones that open a browser
+            data.update(renderer.to_mimebundle(fig_dict))
+    return data or {"text/html": pio.to_html(figure, full_html=False, include_plotlyjs=False)}
+
+
 def display_output(obj) -> dict:
     """An Output widget's output for `obj`, from its mime bundle.
 
@@ -91,6 +136,8 @@ def display_output(obj) -> dict:
     `_ipython_display_` (plotly figures) it publishes to the running cell
     instead, which left a copy of every chart outside the panel that no later
     update could clear (seen in JupyterLab as a stale chart under an error)."""
+    if isinstance(obj, go.Figure):
+        return {"output_type": "display_data", "data": figure_bundle(obj), "metadata": {}}
     bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
     if bundle is None:
         from IPython.core.interactiveshell import InteractiveShell

@@ -9,10 +9,12 @@ import html
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
 from ..wire.names import ALL_SUBSET
+from .labels import readable_name
 
 ID_COLUMNS = ("doc_id", "topic_id", "project_id", "account_id", "_id")
 DOWNLOAD_BUTTONS = ["copyHtml5", "csvHtml5", "excelHtml5"]
@@ -28,8 +30,10 @@ def natural_key(name: str):
 def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd.DataFrame:
     """A copy for reading: id columns dropped (unless `show_ids`), floats rounded
     to `digits`, datetimes as dates (or minutes, when they differ within a day),
-    lists joined with ", ", span columns dropped, and a `subset` column (or a
-    subset index) in natural order ("Chapter 2" before "Chapter 10")."""
+    booleans as yes / no, lists joined with ", ", span columns dropped, a `subset` column (or a
+    subset index) in natural order ("Chapter 2" before "Chapter 10"), and wire
+    names in cells, column names and the index as readers' names (``__all__``
+    -> "All documents", see labels.py)."""
 
     out = frame.copy()
     if not show_ids:
@@ -41,6 +45,8 @@ def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd
             naive = values.dt.tz_localize(None) if values.dt.tz is not None else values
             whole_days = (naive.dropna() == naive.dropna().dt.normalize()).all()
             out[column] = naive.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M")
+        elif pd.api.types.is_bool_dtype(values):
+            out[column] = values.map({True: "yes", False: "no"})
         elif pd.api.types.is_float_dtype(values):
             out[column] = values.round(digits)
         elif values.dtype == object and values.map(lambda v: isinstance(v, (list, tuple))).any():
@@ -51,7 +57,18 @@ def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd
     elif out.index.dtype == object and all(isinstance(i, str) for i in out.index):
         if any(str(i).startswith("Chapter") for i in out.index):
             out = out.loc[sorted(out.index, key=natural_key)]
-    return out
+    return _with_readable_names(out)
+
+
+def _with_readable_names(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            frame[column] = values.map(readable_name)
+    frame.columns = pd.Index([readable_name(c) for c in frame.columns], name=frame.columns.name)
+    if frame.index.inferred_type in ("string", "mixed"):
+        frame.index = pd.Index([readable_name(i) for i in frame.index], name=frame.index.name)
+    return frame
 
 
 def init_offline() -> None:
@@ -77,7 +94,15 @@ class Table:
 
         return to_html_datatable(self.frame, caption=self.caption, connected=False,
                                  showIndex=self.show_index, buttons=DOWNLOAD_BUTTONS,
-                                 pageLength=self.page_length, maxBytes=0, classes="display compact")
+                                 pageLength=self.page_length, maxBytes=0, classes="display compact",
+                                 columnDefs=[{"className": "dt-left", "targets": self.text_columns()}])
+
+    def text_columns(self) -> list[int]:
+        """Positions (the index first, when shown) of the columns that hold text:
+        read from the left, as text is; JupyterLab's style right-aligns every cell."""
+        kinds = ([self.frame.index.dtype] if self.show_index else []) + list(self.frame.dtypes)
+        return [i for i, kind in enumerate(kinds)
+                if not (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind))]
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """In a dashboard's run, the table's data as CSV too (what a CSV export
@@ -102,8 +127,10 @@ def show(frame: pd.DataFrame, caption: str | None = None, show_ids: bool = False
 
 
 class Links:
-    """Links to files written by a notebook, relative to its folder (so they
-    also work beside an exported report)."""
+    """Links to files written by a notebook, relative to its folder (where
+    JupyterLab resolves them). `lumiwork report` copies the files beside the
+    report it writes and points the links there (it finds them by the
+    `lumiwork-download` class)."""
 
     def __init__(self, paths, base: str | Path | None = None):
         self.paths = [Path(p) for p in paths]
@@ -113,9 +140,10 @@ class Links:
         items = []
         for path in self.paths:
             relative = os.path.relpath(path.resolve(), self.base.resolve())
-            href = html.escape(Path(relative).as_posix(), quote=True)
+            href = html.escape(quote(Path(relative).as_posix()), quote=True)  # a name may hold # or spaces
             size = f" ({path.stat().st_size:,} bytes)" if path.is_file() else " (missing)"
-            items.append(f"<li><a href='{href}' download>{html.escape(path.name)}</a>{size}</li>")
+            items.append(f"<li><a class='lumiwork-download' href='{href}' download>"
+                         f"{html.escape(path.name)}</a>{size}</li>")
         return "<ul class='lumiwork-downloads'>" + "".join(items) + "</ul>"
 
     def __repr__(self) -> str:

@@ -65,6 +65,7 @@ def test_client_pages_and_errors(server, client, project):
 def test_frames(project):
     table = frames.classifiers(project)
     assert list(table["name"]) == ["things", "mood"] and set(table["building_state"]) == {"ready"}
+    assert list(table["threshold"]) == [0.4, 0.4]  # neither sets one: the API's documented default
     messages = frames.messages(project)
     assert len(messages) == 120 and messages["timestamp"].is_monotonic_increasing
     assert str(messages["timestamp"].dt.tz) == "UTC" and messages["sentiment"].between(-1, 1).all()
@@ -83,7 +84,8 @@ def test_figures(project):
     long = frames.message_topics(project)
     volume = frames.topic_volume(long, "things", "1h")
     bars = plots.volume_figure(volume).to_dict()
-    assert {trace["name"] for trace in bars["data"]} == set(volume.columns)
+    assert "UNCLASSIFIED" in volume.columns  # frames keep the API's name; the legend reads "no topic"
+    assert {trace["name"] for trace in bars["data"]} == set(volume.columns) - {"UNCLASSIFIED"} | {"no topic"}
     assert sum(sum(trace["y"]) for trace in bars["data"]) == 119
     stats, _ = frames.stats(project, interval=3600, num_buckets=8)
     areas = plots.sentiment_figure(stats).to_dict()
@@ -97,13 +99,51 @@ def test_topic_matcher_shows_matches_and_why(project):
     panel = widgets.topic_matcher(project, topic="river OR water", limit=5)
     assert list(panel.frame.columns[2:5]) == ["score", "river", "water"]
     assert 0 < len(panel.frame) <= 5 and panel.frame["score"].is_monotonic_decreasing
-    assert "matching message(s)" in panel.message.value and panel.output.outputs
+    assert "matching messages; the best 5" in panel.message.value and panel.output.outputs
     text = panel.children[0].children[0]
     text.value = "ale OR beer AND NOT porter"
     assert panel.frame is None and panel.output.outputs == ()
     assert "parentheses" in panel.message.value and "\n" not in panel.message.value
     text.value = "money"
     assert "money" in panel.frame.columns and "parentheses" not in panel.message.value
+
+
+def test_a_malformed_topic_is_one_readable_line(project):
+    panel = widgets.topic_matcher(project, topic="river OR")
+    line = panel.message.value
+    assert line.startswith("<b>Could not update:</b> cannot read the topic: the topic ends after &#x27;OR&#x27;")
+    for internal in ("HTTP", "INVALID_FIELDS", "POST", "match/", "&#x27;topic&#x27;", "topic: topic"):
+        assert internal not in line, internal
+
+
+def test_a_topic_nothing_matches_says_so_without_an_empty_table(project):
+    panel = widgets.topic_matcher(project, topic="xqzvy")
+    assert panel.frame is not None and panel.frame.empty and panel.output.outputs == ()
+    assert panel.message.value.startswith("<i>No message matches “xqzvy” at a threshold of 0.4.")
+    assert "does not know: xqzvy" in panel.message.value
+    assert "<table" not in panel.static_html()
+
+
+def test_tied_matches_put_messages_that_match_more_of_the_topic_first(project):
+    """Messages in which "river" scores its full evidence tie at the top score;
+    among them, the ones whose other operand matches more strongly come first,
+    whichever of the tied messages the server listed first, also when the tie
+    runs past the last row shown."""
+    everything = frames.topic_matches(project, "river OR boat", limit=1000)
+    top = everything["score"].max()
+    tied = everything[everything["score"] == top]
+    assert len(tied) >= 2, "the corpus no longer has a tie to order"
+    limit = len(tied) - 1
+    shown = frames.topic_matches(project, "river OR boat", limit=limit)
+    assert (shown["score"] == top).all()
+    strength = tied[["river", "boat"]].mean(axis=1)
+    assert sorted(shown[["river", "boat"]].mean(axis=1), reverse=True) == \
+        sorted(strength, reverse=True)[:limit]
+    assert list(shown["message_id"]) == list(everything["message_id"][:limit])
+    assert shown.attrs["count"] == everything.attrs["count"] and shown.attrs["tied"] == len(tied)
+    panel = widgets.topic_matcher(project, topic="river OR boat", limit=limit)
+    assert f"the best {limit} ({len(tied)} score {top:.2f}: those matching more of the topic first" \
+        in panel.message.value
 
 
 def test_a_project_client_reaches_the_same_project(client, project):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lumiwork import plots, widgets
+from lumiwork import plots, tables, widgets
 
 
 def test_related_terms_bars_strongest_on_top():
@@ -13,22 +13,70 @@ def test_related_terms_bars_strongest_on_top():
     assert list(data["y"]) == ["b", "a"] and list(data["x"]) == [0.4, 0.9]
 
 
-def test_topic_stats_figure_leaves_out_all_and_labels_zscores():
+def test_topic_stats_figure_leaves_out_all_and_writes_zscores_under_the_names():
     frame = pd.DataFrame({"topic_id": ["t1", ".all"], "name": ["River", ".all"], "distance": [10.0, 9.0],
                           "mean": [0.05, 0.1], "stdev": [0.1, 0.2], "zscore": [17.3, 20.0], "n": [1200, 1200]})
-    data = plots.topic_stats_figure(frame).to_dict()["data"][0]
+    fig = plots.topic_stats_figure(frame).to_dict()
+    data = fig["data"][0]
     assert list(data["x"]) == ["River"] and list(data["error_y"]["array"]) == [0.1]
-    assert list(data["text"]) == ["Z = 17.3"]
+    assert "text" not in data  # a label on the bar is where its error bar runs
+    assert list(fig["layout"]["xaxis"]["ticktext"]) == ["River<br>Z = 17.3"]
 
 
-def test_heatmap_and_vector_map():
-    matrix = pd.DataFrame([[0.1, -0.2]], index=["River"], columns=["Chapter 1", "Chapter 2"])
-    heat = plots.topic_subset_heatmap(matrix).to_dict()["data"][0]
-    assert heat["type"] == "heatmap" and list(heat["x"]) == ["Chapter 1", "Chapter 2"]
-    vectors = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
-    fig = plots.vector_map(["a", "b", "c"], vectors, ["chapter", "chapter", "topic"]).to_dict()
+def test_heatmap_puts_subsets_down_the_side_with_readable_names():
+    matrix = pd.DataFrame([[0.1, -0.2, 0.3]], index=["Negative Sentiment"],
+                          columns=["__all__", "Chapter 1", "Chapter 2"])
+    fig = plots.topic_subset_heatmap(matrix).to_dict()
+    heat = fig["data"][0]
+    assert heat["type"] == "heatmap" and list(heat["y"]) == ["All documents", "Chapter 1", "Chapter 2"]
+    assert list(heat["x"]) == ["Negative Sentiment"] and heat["z"] == [[0.1], [-0.2], [0.3]]
+    assert list(fig["layout"]["xaxis"]["ticktext"]) == ["Negative<br>Sentiment"]
+
+
+def test_vector_map_compares_directions():
+    """A subset's mean vector is short, a topic's has unit length: the map places
+    them by direction, so a short vector lands where a long one of its direction does."""
+    vectors = np.array([[0.2, 0, 0], [1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    fig = plots.vector_map(["a", "b", "c", "d"], vectors, ["chapter", "chapter", "topic", "topic"]).to_dict()
     assert [trace["name"] for trace in fig["data"]] == ["chapter", "topic"]
-    assert len(fig["data"][0]["x"]) == 2
+    chapters = fig["data"][0]
+    assert np.allclose([chapters["x"][0], chapters["y"][0]], [chapters["x"][1], chapters["y"][1]])
+
+
+def test_labels_of_a_crowded_map_stay_apart_and_inside():
+    """Twelve chapters in a ring 45 px apart, and long names at the edges: no two
+    labels overlap, none leaves the plot."""
+    ring = [[250 + 85 * np.cos(a), 220 + 85 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]
+    points = np.vstack([ring, [[600, 400], [20, 30], [610, 15], [15, 420]]])
+    labels = [f"Ch. {i}" for i in range(1, 13)] + ["Negative Sentiment", "Characters", "Positive Sentiment",
+                                                   "River"]
+    positions = plots.label_positions(points, labels, 620, 440)
+    boxes = [plots.label_box(p, label, at) for p, label, at in zip(points, labels, positions)]
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0 and a[1] >= 0 and a[2] <= 620 and a[3] <= 440, (labels[i], a)
+        for j, b in enumerate(boxes[:i]):
+            assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (labels[i], labels[j])
+
+
+def test_subset_bars_read_across_first_on_top():
+    """Long chapter names down the side, in the subsets' order from the top, each
+    row one subset, the height growing with their number."""
+    names = [f"Chapter {i}: WITH THE CHILDLIKE PEOPLE" for i in range(1, 13)]
+    fig = plots.subset_dot_products(names, np.linspace(-0.05, 0.05, 12), "thoughtful").to_dict()
+    bar = fig["data"][0]
+    assert bar["orientation"] == "h" and list(bar["y"]) == names and bar["x"][0] == -0.05
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert fig["layout"]["height"] >= 24 * 12
+
+
+def test_readable_tables_say_all_documents_not_all():
+    frame = pd.DataFrame({"River": [0.1, 0.2], "topic": [".all", "UNCLASSIFIED"], "is_default": [True, False]},
+                         index=pd.Index(["__all__", "Chapter 1"], name="subset"))
+    table = tables.readable(frame)
+    assert list(table.index) == ["All documents", "Chapter 1"]
+    assert list(table["topic"]) == ["All topics together", "no topic"]
+    assert list(table["is_default"]) == ["yes", "no"]
+    assert list(tables.readable(frame.T).columns) == ["All documents", "Chapter 1"]
 
 
 def test_doc_search_bars_split_exact_and_conceptual():
@@ -145,10 +193,34 @@ def test_panel_on_a_stopped_server_shows_one_line_and_clears(tmp_path):
     assert "lumiwork serve" in message and "\n" not in message
 
 
+def test_panel_after_a_failure_retries_on_enter_with_the_same_text(tmp_path):
+    """The server is down, the panel says so; the server comes back, and Enter on
+    the unchanged text (which changes no value) runs the query again."""
+    from lumiwork.client import LuminosoClient
+    from lumiwork.server import EmbeddedServer
+
+    srv = EmbeddedServer(tmp_path / "data", username="a@example.com", password="correct horse battery")
+    account = LuminosoClient.connect(f"{srv.url}projects/{srv.setup.account_id}/", token=srv.token)
+    project = small_project(account, "retry on enter")
+    panel = widgets.doc_search_panel(project, text="river", limit=5)
+    text_box = panel.children[0].children[0]
+    srv.stop()
+    text_box.value = "ferry"
+    assert panel.frame is None and "cannot reach" in panel.message.value
+    srv = EmbeddedServer(tmp_path / "data", port=srv.port, username="a@example.com", password="correct horse battery")
+    try:
+        text_box._handle_custom_msg({"event": "submit"}, [])  # what the browser sends on Enter
+        assert panel.message.value == "" and panel.frame is not None and len(panel.output.outputs) >= 1
+        assert panel.frame["text"].str.contains("ferry").any()
+    finally:
+        srv.stop()
+
+
 def test_panel_static_html_for_reports(demo_project):
     panel = widgets.doc_search_panel(demo_project, text="river", limit=5)
     page = panel.static_html()
     assert "Search: <b>river</b>" in page and "Documents: <b>5</b>" in page
+    assert "only documents without the words: <b>no</b>" in page and "False" not in page
     assert "Plotly.newPlot" in page and "<script src" not in page
     assert page.count("<li>") == 5 and "<b>river</b>" in page
     bundle = panel._repr_mimebundle_()

@@ -2,18 +2,37 @@
 in these calls). Each takes a project client, `CompassClient.project(project_id)`."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from ...client import CompassClient
+from ...client import CompassClient, LuminosoClientError
 from ...wire.names import UNCLASSIFIED
+
+#: The threshold a classifier uses when its `info` gives none: "Default value is
+#: 0.4" (compass-api-endpoints-2018.txt) for `threshold`, `combined_threshold` and
+#: `positive_threshold`; sentiment_custom classifies by bands instead (NaN).
+DEFAULT_THRESHOLD = 0.4
+THRESHOLD_FIELDS = {"voting": "threshold", "topic_based": "threshold",
+                    "sentiment_combined": "combined_threshold", "sentiment_split": "positive_threshold"}
 
 
 def _times(values) -> pd.Series:
     return pd.to_datetime(pd.Series(values, dtype="string"), utc=True, format="ISO8601")
 
 
+def classifier_threshold(record: dict) -> float:
+    """The confidence a message needs for a classifier's topic: its `info`'s
+    threshold, else the API's documented default; NaN for band-based sentiment."""
+    field = THRESHOLD_FIELDS.get(record["type"])
+    if field is None:
+        return float("nan")
+    return float((record.get("info") or {}).get(field, DEFAULT_THRESHOLD))
+
+
 def classifiers(project: CompassClient) -> pd.DataFrame:
-    """One row per classifier: name, type, status, building_state, topics (list), threshold, last_update."""
+    """One row per classifier: name, type, status, building_state, topics (list),
+    threshold (`classifier_threshold`; sentiment_split's is its positive one), last_update."""
     records = list(project.iterate("classifiers/"))
     return pd.DataFrame({
         "classifier_id": pd.Series([r["id"] for r in records], dtype="int64"),
@@ -22,8 +41,7 @@ def classifiers(project: CompassClient) -> pd.DataFrame:
         "status": pd.Series([r["status"] for r in records], dtype="string"),
         "building_state": pd.Series([r["building_state"] for r in records], dtype="string"),
         "topics": pd.Series([[t["title"] for t in r["topics"]] for r in records], dtype="object"),
-        "threshold": pd.Series([r["info"].get("threshold", r["info"].get("combined_threshold"))
-                                for r in records], dtype="float64"),
+        "threshold": pd.Series([classifier_threshold(r) for r in records], dtype="float64"),
         "last_update": _times([r["last_update"] for r in records]),
     })
 
@@ -112,11 +130,24 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
     """The project's recent messages that match a boolean topic, best first:
     message_id, timestamp, score, one column per operand (its own score, which
     says why the message matches) and text. `attrs` holds `count` (all the
-    matches, not only the `limit` shown), `operands`, and `note` naming the
-    operands the project's space does not know."""
-    answer = project.post("match/", topic=topic, limit=limit, threshold=threshold)
-    operands = answer["operands"]
+    matches, not only the `limit` shown), `operands`, `tied` (how many matches
+    share the last shown row's score: more than are shown when the tie runs past
+    the limit) and `note` naming the operands the project's space does not know.
+
+    Scores are capped at 1, so the messages in which an operand has its full
+    evidence tie; `order_matches` orders them. A topic that cannot be read
+    raises ValueError with the server's reason."""
+    answer = _match(project, topic, threshold, min(limit + 1, MAX_MATCHES))
     results = answer["results"]
+    if 0 < limit < len(results) and results[limit]["score"] == results[limit - 1]["score"]:
+        # the tie runs past the last row shown: fetch every message scoring at least
+        # as much (scores come rounded to 6 places), to choose among all of them
+        cut = results[limit - 1]["score"]
+        results = _match(project, topic, max(threshold, cut - 1e-6), MAX_MATCHES)["results"]
+    operands = answer["operands"]
+    results = order_matches(results, topic)
+    tied = sum(r["score"] == results[limit - 1]["score"] for r in results) if 0 < limit <= len(results) else 0
+    results = results[:limit]
     frame = pd.DataFrame({
         "message_id": pd.Series([r["id"] for r in results], dtype="int64"),
         # seconds since 1970 here (lumiwork's own endpoint), ISO 8601 in Compass's lists
@@ -128,9 +159,39 @@ def topic_matches(project: CompassClient, topic: str, threshold: float = 0.4, li
         "text": pd.Series([r["text"] for r in results], dtype="string"),
     })
     unknown = answer.get("unknown_operands") or []
-    frame.attrs.update(count=answer["count"], operands=operands,
+    frame.attrs.update(count=answer["count"], operands=operands, tied=tied,
                        note=f"The project's space does not know: {', '.join(unknown)}." if unknown else "")
     return frame
+
+
+MAX_MATCHES = 1000  # the most match/ returns at once
+_NOT = re.compile(r"\bNOT\b")
+
+
+def order_matches(results: list[dict], topic: str) -> list[dict]:
+    """match/ results best first: by score; among equal scores (an operand's
+    full evidence scores 1 in every message that has it) the one whose operands match
+    more strongly in all first (for "river OR ferryman", a message about both
+    before one about the river alone), then the newest. With NOT in the topic a
+    stronger operand can count against a message, so ties go newest first."""
+    def strength(result: dict) -> float:
+        scores = list(result["operand_scores"].values())
+        return 0.0 if _NOT.search(topic) or not scores else sum(scores) / len(scores)
+
+    return sorted(results, key=lambda r: (-r["score"], -strength(r), -r["timestamp"]))
+
+
+def _match(project: CompassClient, topic: str, threshold: float, limit: int) -> dict:
+    try:
+        return project.post("match/", topic=topic, limit=limit, threshold=threshold)
+    except LuminosoClientError as exc:
+        fields = exc.error.get("fields") if isinstance(exc.error, dict) else None
+        reasons = fields.get("topic") if isinstance(fields, dict) else None
+        if not reasons:
+            raise
+        # the server names the topic it checked ("topic 'topic': ..."); here there is only one
+        reason = " ".join(re.sub(r"^topic '[^']*': ", "", str(r)) for r in reasons)
+        raise ValueError(f"cannot read the topic: {reason}") from None
 
 
 __all__ = [

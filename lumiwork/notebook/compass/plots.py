@@ -4,17 +4,19 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..figures import layout
+from ..labels import readable_name
+
 SENTIMENT_COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 
 
 def volume_figure(volume: pd.DataFrame, title: str = "Messages per topic") -> go.Figure:
     """Stacked bars: messages per time bucket (rows) and topic (columns), as from
-    frames.topic_volume."""
-    figure = go.Figure([go.Bar(x=list(volume.index), y=volume[topic].tolist(), name=str(topic))
+    frames.topic_volume; UNCLASSIFIED is shown as "no topic"."""
+    figure = go.Figure([go.Bar(x=list(volume.index), y=volume[topic].tolist(), name=str(readable_name(topic)))
                         for topic in volume.columns])
-    figure.update_layout(barmode="stack", title=title, xaxis_title="time (UTC)", yaxis_title="messages",
-                         legend_title="topic")
-    return figure
+    figure.update_layout(barmode="stack", xaxis_title="time (UTC)", yaxis_title="messages", legend_title="topic")
+    return layout(figure, title, height=450)
 
 
 def sentiment_figure(stats: pd.DataFrame, title: str = "Sentiment over time") -> go.Figure:
@@ -23,8 +25,8 @@ def sentiment_figure(stats: pd.DataFrame, title: str = "Sentiment over time") ->
     figure = go.Figure([go.Scatter(x=list(stats.index), y=stats[name].tolist(), name=name, stackgroup="sentiment",
                                    line={"color": color}, mode="lines")
                         for name, color in SENTIMENT_COLORS.items()])
-    figure.update_layout(title=title, xaxis_title="time (UTC)", yaxis_title="messages", legend_title="sentiment")
-    return figure
+    figure.update_layout(xaxis_title="time (UTC)", yaxis_title="messages", legend_title="sentiment")
+    return layout(figure, title, height=450)
 
 
 def accuracy_figure(results: pd.DataFrame, title: str = "Test accuracy of each classifier") -> go.Figure:
@@ -36,8 +38,8 @@ def accuracy_figure(results: pd.DataFrame, title: str = "Test accuracy of each c
         go.Bar(x=results["classifier"].tolist(), y=results["chance"].tolist(), name="chance",
                marker_color="#bbbbbb"),
     ])
-    figure.update_layout(barmode="group", title=title, yaxis={"range": [0, 1.1], "title": "accuracy"})
-    return figure
+    figure.update_layout(barmode="group", yaxis={"range": [0, 1.1], "title": "accuracy"})
+    return layout(figure, title, height=450)
 
 
 __all__ = [
