@@ -27,17 +27,23 @@ def natural_key(name: str):
             [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)])
 
 
+def is_id_column(name: str) -> bool:
+    """Whether a column holds ids rather than something a reader reads: the
+    documents', topics', projects' and accounts' ids, and term ids ("river|en")."""
+    return name in ID_COLUMNS or name in ("term_id", "term_ids") or name.endswith("_term_ids")
+
+
 def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd.DataFrame:
-    """A copy for reading: id columns dropped (unless `show_ids`), floats rounded
-    to `digits`, datetimes as dates (or minutes, when they differ within a day),
-    booleans as yes / no, lists joined with ", ", span columns dropped, a `subset` column (or a
-    subset index) in natural order ("Chapter 2" before "Chapter 10"), and wire
+    """A copy for reading: id columns dropped (unless `show_ids`; `is_id_column`),
+    floats rounded to `digits`, datetimes as dates (or minutes, when they differ
+    within a day), booleans as yes / no, lists joined with ", ", missing values
+    blank, span columns dropped, a `subset` column (or a subset index) in natural order ("Chapter 2" before "Chapter 10"), and wire
     names in cells, column names and the index as readers' names (``__all__``
     -> "All documents", see labels.py)."""
 
     out = frame.copy()
     if not show_ids:
-        out = out.drop(columns=[c for c in out.columns if str(c) in ID_COLUMNS])
+        out = out.drop(columns=[c for c in out.columns if is_id_column(str(c))])
     out = out.drop(columns=[c for c in out.columns if str(c).endswith("_spans")])
     for column in out.columns:
         values = out[column]
@@ -51,6 +57,8 @@ def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd
             out[column] = values.round(digits)
         elif values.dtype == object and values.map(lambda v: isinstance(v, (list, tuple))).any():
             out[column] = values.map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        if out[column].isna().any():  # a reader sees a blank cell, not NaN or None
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
     if "subset" in out.columns:
         out = out.iloc[sorted(range(len(out)), key=lambda i: natural_key(str(out["subset"].iloc[i])))]
         out = out.reset_index(drop=True)

@@ -24,7 +24,7 @@ TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "10-v5-concepts": "Concepts in product reviews (API v5)", "11-v5-sentiment": "Sentiment of concepts (API v5)",
           "12-v5-score-drivers": "Score drivers (API v5)", "13-share": "Share a dashboard with colleagues"}
 WITHOUT_CHARTS = ("01-getting-started", "13-share")
-NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore", "match_count", "impact")
+NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore", "match_count", "impact", "views")
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +124,13 @@ def sort_a_numeric_column(page) -> list:
     """Click a numeric column's header in the first table that has one; check
     the rows come back ascending, then descending. Returns what was checked."""
     checked = []
-    for table in page.locator("table.dataTable").all():
-        headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    for _ in range(150):  # DataTables makes each table its own in turn, after the page loads
+        found = [(table, [h.strip() for h in table.locator("thead th").all_inner_texts()])
+                 for table in page.locator("table.dataTable").all()]
+        if any(h in NUMERIC for _, headers in found for h in headers):
+            break
+        page.wait_for_timeout(200)
+    for table, headers in found:
         column = next((i for i, h in enumerate(headers) if h in NUMERIC), None)
         if column is None:
             continue

@@ -79,6 +79,15 @@ def test_readable_tables_say_all_documents_not_all():
     assert list(tables.readable(frame.T).columns) == ["All documents", "Chapter 1"]
 
 
+def test_readable_tables_hide_term_ids_and_show_missing_values_blank():
+    frame = pd.DataFrame({"name": ["zen", "ipod"], "exact_term_ids": [["zen|en"], ["ipod|en"]],
+                          "relevance": [0.5, np.nan], "last_view": pd.to_datetime([None, "2026-12-07 10:30"])})
+    table = tables.readable(frame)
+    assert list(table.columns) == ["name", "relevance", "last_view"]
+    assert list(table["relevance"]) == [0.5, ""] and list(table["last_view"]) == ["", "2026-12-07 10:30"]
+    assert "exact_term_ids" in tables.readable(frame, show_ids=True).columns
+
+
 def test_doc_search_bars_split_exact_and_conceptual():
     frame = pd.DataFrame({"text": ["the river", "water flows"], "score": [0.6, 0.5],
                           "exact_spans": [[[4, 9]], []]})
