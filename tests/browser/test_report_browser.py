@@ -20,7 +20,7 @@ TITLES = {"01-getting-started": "Getting started", "02-topics": "Topics",
           "08-compass-classifiers": "Compass classifiers on Siddhartha", "09-compass-stream": "A message stream",
           "13-share": "Share a dashboard with colleagues"}
 WITHOUT_CHARTS = ("01-getting-started", "13-share")
-NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore")
+NUMERIC = ("score", "correlation", "mean", "count", "document_count", "zscore", "views")
 
 
 @pytest.fixture(scope="module")
