@@ -6,10 +6,10 @@ leave texts about something else UNCLASSIFIED on the server too."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import requests
+from compass_data import OFF_DOMAIN, THEMES
 
 from lumiwork.datasets import siddhartha
 from lumiwork.server import EmbeddedServer
@@ -22,16 +22,6 @@ RIVER = ["The river was green and calm that morning.", "We crossed the river on 
          "The river carried leaves and branches past the ferry.", "Fishermen waited on the river bank.",
          "The sound of the water calmed my mind.", "The ferry crossed the wide river twice a day."]
 RIVER_TOPIC = {"title": "River", "info": {"terms": {"river": 1.0, "water": 1.0, "ferry": 1.0}}}
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def rows(name: str) -> list[list[str]]:
-    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-    return [line.split("\t") for line in lines if line and not line.startswith("#")]
-
-
-THEMES = [{"title": title, "info": info} for kind, title, info in rows("classify-topics.tsv") if kind == "topic"]
-OFF_DOMAIN = {name: [text for _, text in rows(name)] for name in ("compass-off-domain.tsv", "compass-off-domain-2.tsv")}
 
 
 class Compass:
@@ -44,6 +34,13 @@ class Compass:
         answer = requests.request(method, self.root + path, headers=self.headers, timeout=120, **kwargs)
         assert answer.status_code < 300, (answer.status_code, answer.text[:300])
         return answer.json() if answer.content else None
+
+    def project_of(self, server: EmbeddedServer, documents: list[str]) -> str:
+        """A new project of these documents: its path, "projects/<id>/p/"."""
+        project = self.ok("POST", "projects/", json={"name": "stream", "account": server.setup.account_id,
+                                                     "language": "en"})["id"]
+        self.ok("POST", f"projects/{project}/p/documents/", json=[{"text": text} for text in documents])
+        return f"projects/{project}/p/"
 
     def every(self, path: str, **params) -> list[dict]:
         found, page = [], self.ok("GET", path, params=params)
@@ -68,10 +65,7 @@ def run_stream(folder, documents, stream, topic_first=True):
     with EmbeddedServer(folder / "data", token_file=folder / "tokens.json", username=USER,
                         password=PASSWORD) as server:
         compass = Compass(server)
-        project = compass.ok("POST", "projects/", json={"name": "stream", "account": server.setup.account_id,
-                                                        "language": "en"})["id"]
-        p = f"projects/{project}/p/"
-        compass.ok("POST", p + "documents/", json=[{"text": text} for text in documents])
+        p = compass.project_of(server, documents)
         if topic_first:
             compass.ok("POST", p + "topics/", json=RIVER_TOPIC)
         start = 1_400_000_000
@@ -106,10 +100,7 @@ def test_a_topic_change_places_the_messages_again(tmp_path, siddhartha_path, str
     with EmbeddedServer(tmp_path / "data", token_file=tmp_path / "tokens.json", username=USER,
                         password=PASSWORD) as server:
         compass = Compass(server)
-        project = compass.ok("POST", "projects/", json={"name": "s", "account": server.setup.account_id,
-                                                        "language": "en"})["id"]
-        p = f"projects/{project}/p/"
-        compass.ok("POST", p + "documents/", json=[{"text": text} for text in documents])
+        p = compass.project_of(server, documents)
         compass.ok("POST", p + "messages/", json=[{"text": text, "timestamp": time.time()} for text in stream])
         server.api.compass.wait_idle(180)
         topic = compass.ok("POST", p + "topics/", json=RIVER_TOPIC)
@@ -127,10 +118,7 @@ def test_off_domain_texts_stay_unclassified_on_the_server(tmp_path, siddhartha_p
     with EmbeddedServer(tmp_path / "data", token_file=tmp_path / "tokens.json", username=USER,
                         password=PASSWORD) as server:
         compass = Compass(server)
-        project = compass.ok("POST", "projects/", json={"name": "themes", "account": server.setup.account_id,
-                                                        "language": "en"})["id"]
-        p = f"projects/{project}/p/"
-        compass.ok("POST", p + "documents/", json=[{"text": d["text"]} for d in siddhartha(siddhartha_path)])
+        p = compass.project_of(server, [d["text"] for d in siddhartha(siddhartha_path)])
         compass.ok("POST", p + "classifiers/", json={"name": "themes", "type": "topic_based", "status": "active",
                                                      "threshold": 0.3, "info": {"topics": THEMES}})
         server.api.compass.wait_idle(180)

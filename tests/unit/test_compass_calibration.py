@@ -9,26 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from compass_data import OFF_DOMAIN, ON_TOPIC, THEMES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lumiwork.engine.classify import UNCLASSIFIED, TopicClassifier, prepare
 from lumiwork.engine.classify.topic_based import Calibration, calibrate
 from lumiwork.engine.clustering import assign_to_topics
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def rows(name: str) -> list[list[str]]:
-    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-    return [line.split("\t") for line in lines if line and not line.startswith("#")]
-
-
-THEMES = [{"title": title, "info": info} for kind, title, info in rows("classify-topics.tsv") if kind == "topic"]
-OFF_DOMAIN = {name: [text for _, text in rows(name)] for name in ("compass-off-domain.tsv", "compass-off-domain-2.tsv")}
-ON_TOPIC = ([(text, title) for kind, title, text in rows("classify-topics.tsv") if kind == "text"]
-            + [(text, title) for _, title, text in rows("classify-topics-heldout-2.tsv")]
-            + [(text, title) for _, title, text in rows("classify-topics-heldout-3.tsv")])
 
 
 @pytest.fixture(scope="module", params=["every source", "GloVe alone"])

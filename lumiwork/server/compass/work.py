@@ -486,8 +486,12 @@ class CompassWork:
                 made = prepare(model, self.store.messages.texts_of(batch)).vectors.astype(np.float32)
                 self.store.messages.set_vectors(model_file, [(i, v.tobytes()) for i, v in zip(batch, made)])
             known_ids, matrix, _ = self.store.messages.vectors(project_id, model_file, model.dimensions)
-        row = {int(i): r for r, i in enumerate(known_ids)}
-        return np.stack([matrix[row[i]] for i in ids if i in row]) if ids else matrix[:0]
+        # known_ids are in id order, so one searchsorted finds every row
+        wanted = np.asarray(ids, dtype=np.int64)
+        rows = np.searchsorted(known_ids, wanted)
+        found = rows < len(known_ids)
+        found[found] = known_ids[rows[found]] == wanted[found]
+        return matrix[rows[found]]
 
     def reassign(self, project_id: str, make_vectors: bool = True) -> None:
         """Place every message of the project again (`_places`), in one transaction.
