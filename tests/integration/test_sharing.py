@@ -218,3 +218,22 @@ def test_a_closed_tab_frees_its_view_for_the_next_viewer(server, dashboard, fron
             assert kernel not in front.front.kernels
     finally:
         front.front.abandoned_seconds = 60.0
+
+
+def test_a_link_unused_for_its_inactivity_period_ends(server, dashboard):
+    from lumiwork.share.runner import FrontServer
+
+    offset = {"seconds": 0.0}
+    with FrontServer(server.store.data_dir, server.url, clock=lambda: time.time() + offset["seconds"]) as front:
+        share = sharing_client(server).share(dashboard["dashboard_id"], expires="7d", inactivity="2h")
+        link = local_link(share["url"], front.url)
+        with httpx.Client(timeout=30) as viewer, httpx.Client(timeout=30) as later:
+            assert exchange(viewer, front.url, link).status_code == 200
+            offset["seconds"] = 3600.0  # an hour on: still in use
+            assert viewer.get(f"{front.url}/d/{dashboard['dashboard_id']}/").status_code == 200
+            offset["seconds"] = 3600.0 + 2 * 3600 + 60  # then two hours and a minute without use
+            refused = exchange(later, front.url, link)
+            assert refused.status_code == 410 and "data-reason='inactive'" in refused.text
+            assert "without use" in refused.text
+            gone = viewer.get(f"{front.url}/d/{dashboard['dashboard_id']}/")
+            assert gone.status_code == 410 and "data-reason='inactive'" in gone.text

@@ -25,8 +25,13 @@ def test_lab_runs_from_an_installed_wheel(tmp_path, siddhartha_path):
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((tmp_path / "dist").glob("lumiwork-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = {n.split("/")[-1] for n in names if n.startswith("lumiwork/notebooks/") and n.endswith(".ipynb")}
-    assert shipped == {path.name for path in (REPO / "lumiwork" / "notebooks").glob("*.ipynb")}
+    notebooks = REPO / "lumiwork" / "notebooks"
+    shipped = {n.removeprefix("lumiwork/notebooks/") for n in names
+               if n.startswith("lumiwork/notebooks/") and n.endswith(".ipynb")}
+    # the notebooks and the example dashboards (notebooks/dashboards/)
+    assert shipped == {str(path.relative_to(notebooks)) for path in notebooks.rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in path.parts}
+    assert "share/template/index.html.j2" in {n.removeprefix("lumiwork/") for n in names}  # the dashboards' template
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -64,7 +69,7 @@ def test_lab_runs_from_an_installed_wheel(tmp_path, siddhartha_path):
             except requests.ConnectionError:
                 time.sleep(0.5)
         assert sorted(p.name for p in work.glob("*.ipynb"))[0] == "01-getting-started.ipynb"
-        assert len(list(work.glob("*.ipynb"))) == len(shipped)
+        assert len(list(work.glob("*.ipynb"))) == len([n for n in shipped if "/" not in n])  # the notebooks
         assert requests.get(f"http://127.0.0.1:{api_port}/api/v4/ping/", timeout=5).json()["result"] == "pong"
         listed = requests.get(f"http://127.0.0.1:{lab_port}/api/contents?token={JUPYTER_TOKEN}", timeout=10).json()
         assert "04-document-search.ipynb" in {item["name"] for item in listed["content"]}
