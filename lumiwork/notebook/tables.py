@@ -37,9 +37,9 @@ def readable(frame: pd.DataFrame, show_ids: bool = False, digits: int = 3) -> pd
     """A copy for reading: id columns dropped (unless `show_ids`; `is_id_column`),
     floats rounded to `digits`, datetimes as dates (or minutes, when they differ
     within a day), booleans as yes / no, lists joined with ", ", missing values
-    blank, span columns dropped, a `subset` column (or a subset index) in natural order ("Chapter 2" before "Chapter 10"), and wire
-    names in cells, column names and the index as readers' names (``__all__``
-    -> "All documents", see labels.py)."""
+    blank, span columns dropped, a `subset` column (or a subset index) in natural
+    order ("Chapter 2" before "Chapter 10"), and wire names in cells, column names
+    and the index as readers' names (``__all__`` -> "All documents", see labels.py)."""
 
     out = frame.copy()
     if not show_ids:
