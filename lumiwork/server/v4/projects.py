@@ -58,8 +58,8 @@ def read_project(call: Call) -> dict:
             "noise_floor": None if model is None else round(float(model.noise_floor), 4)}
 
 
-def update_project(call: Call) -> dict:
-    project = get_project(call, "write")
+def change_project(call: Call, project_id: str) -> None:
+    """Store the name and description the request gives (API v4 and v5 take the same)."""
     changes = {}
     if "name" in call.params:
         changes["name"] = _name(call)
@@ -67,14 +67,22 @@ def update_project(call: Call) -> dict:
         changes["description"] = call.params.string("description", "", limit="project description",
                                                     multiline=True)
     if changes:
-        call.store.projects.update(project["project_id"], **changes)
+        call.store.projects.update(project_id, **changes)
+
+
+def remove_project(call: Call, project_id: str) -> None:
+    """Delete a project, its documents and its models (API v4 and v5)."""
+    call.store.delete_project(project_id)
+    call.server.models.forget(project_id)
+
+
+def update_project(call: Call) -> dict:
+    change_project(call, get_project(call, "write")["project_id"])
     return project_record(call.store, call.username, get_project(call))
 
 
 def delete_project(call: Call) -> bool:
-    project = get_project(call, "write")
-    call.store.delete_project(project["project_id"])
-    call.server.models.forget(project["project_id"])
+    remove_project(call, get_project(call, "write")["project_id"])
     return True
 
 

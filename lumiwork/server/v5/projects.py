@@ -7,7 +7,7 @@ from starlette.routing import Route
 from ..core.errors import ApiError, bad_parameter
 from ..core.pipeline import Call, endpoint
 from ..v4.lookups import current_user
-from ..v4.projects import project_language
+from ..v4.projects import change_project, project_language, remove_project
 from .lookups import get_project, require_workspace
 from .serializers import PROJECT_FIELDS, project_record
 
@@ -54,22 +54,13 @@ def read_project(call: Call) -> dict:
 
 
 def update_project(call: Call) -> dict:
-    project = get_project(call, "write")
-    changes = {}
-    if "name" in call.params:
-        changes["name"] = _name(call)
-    if "description" in call.params:
-        changes["description"] = call.params.string("description", "", limit="project description",
-                                                    multiline=True)
-    if changes:
-        call.store.projects.update(project["project_id"], **changes)
+    change_project(call, get_project(call, "write")["project_id"])
     return project_record(call.store, call.username, get_project(call))
 
 
 def delete_project(call: Call) -> dict:
     project = get_project(call, "write")
-    call.store.delete_project(project["project_id"])
-    call.server.models.forget(project["project_id"])
+    remove_project(call, project["project_id"])
     return {"deleted": project["project_id"]}
 
 
