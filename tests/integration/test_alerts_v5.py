@@ -279,3 +279,18 @@ def test_any_concept_alert_fields_get_an_answer_in_the_dialect_and_never_a_500(w
         assert isinstance(error["error"], str) and error["message"]
     else:  # valid: leave nothing behind
         world["client"].delete_alert(answer.json()["id"])
+
+
+def test_an_alert_whose_project_is_deleted_says_so_and_keeps_its_state(world):
+    """Last in the module: it deletes the project."""
+    client = world["client"]
+    made = client.create_alert("Gadget reviews", concept="screen", metric="count", above=100, window="1h",
+                               every="5m", channel="ops")
+    before = evaluated_at(world, made["id"], world["clock"].now())
+    world["v5"].call("DELETE", f"projects/{world['project']}/")
+    moment = world["clock"].now() + 10 * 60
+    move_clock(world, moment)
+    after = evaluated_at(world, made["id"], moment)
+    assert "no longer exists" in after["last_error"] and after["state"] == before["state"] == "normal"
+    assert after["project"]["name"] is None and made["id"] in {a["id"] for a in client.alerts()}
+    client.delete_alert(made["id"])

@@ -182,7 +182,7 @@ class V5Concept:
         if model is None:
             raise TargetGone(f"the project {project['name']!r} has no build")
         table = store.metadata.table(project["project_id"])
-        usable = self._dated(model, table, target, after, until, document_rows(model, table))
+        usable = self.dated(table, target, after, until, document_rows(model, table))
         if not usable.any():
             return Counts(0, 0)
         ignored = frozenset(store.ignorelist.get(project["project_id"])["fullstring"])
@@ -196,10 +196,11 @@ class V5Concept:
         return Counts(count, shares[0]["sentiment_counts"]["negative"])
 
     @staticmethod
-    def _dated(model, table: MetadataTable, target: dict[str, Any], after: float, until: float,
-               rows: np.ndarray) -> np.ndarray:
+    def dated(table: MetadataTable, target: dict[str, Any], after: float, until: float,
+              rows: np.ndarray) -> np.ndarray:
         """(docs,) bool: the model's documents still stored, passing the
-        filter, with a date in (after, until]."""
+        target's filter, with a date in (after, until]. rows: (docs,) int64,
+        each model document's table row (-1: deleted since the build)."""
         stored = rows >= 0
         dates = table.numbers.get(target["date_field"])
         if dates is None or not len(table):
