@@ -96,12 +96,17 @@ class ManageClient:
                      channel: str, above: float | None = None, below: float | None = None,
                      every: str | float | None = None, pending: str | float | None = None,
                      keep_firing: str | float | None = None, repeat: str | float | None = None,
-                     name: str | None = None, link: str | None = None, topic_id: int | None = None) -> dict:
-        """A new alert on a Compass topic (`topic`: its title, or `topic_id`):
-        `metric` ("count", "velocity" or "negative_share") `above` or `below` a
-        threshold over `window` ("1h"), evaluated `every` ("5m"), firing once
-        the condition held for `pending` ("15m"), sent to `channel`."""
-        return self._post("alerts/", project=project, topic=topic, topic_id=topic_id, metric=metric,
+                     name: str | None = None, link: str | None = None, topic_id: int | None = None,
+                     concept: str | list[str] | None = None, concept_name: str | None = None,
+                     filter: list[dict] | None = None, date_field: str | None = None) -> dict:
+        """A new alert on a Compass topic (`topic`: its title, or `topic_id`)
+        or on an API v5 project's concept (`concept`: its text or texts, with
+        an optional metadata `filter` and the `date_field` that dates a
+        document): `metric` ("count", "velocity" or "negative_share") `above`
+        or `below` a threshold over `window` ("1h"), evaluated `every` ("5m"),
+        firing once the condition held for `pending` ("15m"), sent to `channel`."""
+        return self._post("alerts/", project=project, topic=topic, topic_id=topic_id, concept=concept,
+                          concept_name=concept_name, filter=filter, date_field=date_field, metric=metric,
                           above=above, below=below, window=window, every=every, keep_firing=keep_firing,
                           repeat=repeat, channel=channel, name=name, link=link, **{"for": pending})
 
@@ -125,10 +130,18 @@ class ManageClient:
         return self.request("POST", f"deliveries/{_name(delivery_id)}/retry/", json={})
 
 
+def watched(record: dict) -> str:
+    """What an alert watches, in a few words: a topic's title, or "concept X"."""
+    target = record["target"]
+    if target.get("kind") == "v5_concept":
+        return f"concept {target['name']}"
+    return str(target.get("title"))
+
+
 def condition(record: dict) -> str:
     """An alert's rule in one phrase: "count > 50 over 1h"."""
     sign = ">" if record["condition"] == "above" else "<"
     return f"{record['metric']} {sign} {record['threshold']:g} over {record['window']}"
 
 
-__all__ = ["ManageClient", "condition", "manage_root"]
+__all__ = ["ManageClient", "condition", "manage_root", "watched"]

@@ -47,7 +47,7 @@ class ServerState:
         self.api_url = ""  # this server's API v4 root, once it listens (dashboard runs read it)
         # notify(account, channel, event, payload): how any feature sends to a channel
         self.notifications = Notifications(store, clock, retry_policy)
-        self.alert_evaluator = AlertEvaluator(store, self.notifications, clock)
+        self.alert_evaluator = AlertEvaluator(store, self.notifications, clock, self.models)
         self.sharing_runs = RunQueue(store, lambda: self.api_url, chromium=settings.chromium,
                                      on_failure=self.notify_failed_run)
         self.requests_in_flight = 0  # requests between arrival and answer (changed on the event loop only)

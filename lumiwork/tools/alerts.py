@@ -9,6 +9,8 @@ so for alerts that outlive the notebook, run `lumiwork serve`).
     alerts.test_channel("ops")["status"]
     alerts.create_alert(project="Reviews", topic="delivery", metric="count", above=50,
                         window="1h", every="5m", pending="15m", channel="ops")
+    alerts.create_alert(project="Product reviews", concept=["battery life"], metric="negative_share",
+                        above=0.4, window="1d", channel="ops")    # an API v5 concept, by its date field
     alerts.table()                     # every alert and its state, as a DataFrame
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..client.manage import ManageClient, condition
+from ..client.manage import ManageClient, condition, watched
 from ..settings import Settings
 
 
@@ -52,12 +54,14 @@ def delete_channel(name: str, client: ManageClient | None = None) -> None:
 
 
 def create_alert(project: str, topic: str | None = None, *, metric: str, window: str | float, channel: str,
-                 above: float | None = None, below: float | None = None, client: ManageClient | None = None,
-                 **options: Any) -> dict:
-    """An alert on a Compass topic; `options`: every, pending (the "for" period),
-    keep_firing, repeat, name, link, topic_id. See ManageClient.create_alert."""
+                 above: float | None = None, below: float | None = None, concept: str | list[str] | None = None,
+                 client: ManageClient | None = None, **options: Any) -> dict:
+    """An alert on a Compass topic, or with `concept` (its text or texts) on
+    an API v5 project's concept; `options`: every, pending (the "for"
+    period), keep_firing, repeat, name, link, topic_id, and for a concept
+    concept_name, filter, date_field. See ManageClient.create_alert."""
     return (client or connect()).create_alert(project, topic, metric=metric, window=window, channel=channel,
-                                              above=above, below=below, **options)
+                                              above=above, below=below, concept=concept, **options)
 
 
 def alerts(project: str | None = None, client: ManageClient | None = None) -> list[dict]:
@@ -78,9 +82,9 @@ def deliveries(channel: str | None = None, alert: str | None = None, client: Man
 
 def table(project: str | None = None, client: ManageClient | None = None) -> pd.DataFrame:
     """Every alert (of `project`) and its state, one row each."""
-    rows = [{"id": a["id"], "name": a["name"], "project": a["project"]["name"], "topic": a["target"].get("title"),
+    rows = [{"id": a["id"], "name": a["name"], "project": a["project"]["name"], "watches": watched(a),
              "condition": condition(a), "state": a["state"], "since": a["state_since"],
              "last value": a["last_value"], "channel": a["channel"]}
             for a in alerts(project, client)]
-    return pd.DataFrame(rows, columns=["id", "name", "project", "topic", "condition", "state", "since",
+    return pd.DataFrame(rows, columns=["id", "name", "project", "watches", "condition", "state", "since",
                                        "last value", "channel"])

@@ -3,15 +3,16 @@ running server (`lumiwork serve`), through its management API."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
-from ..client.manage import ManageClient, condition
+from ..client.manage import ManageClient, condition, watched
 from ..settings import Settings
 from ..wire.names import local_url
 
-METRIC_HELP = ("count: messages in the window; velocity: messages per hour over it; negative_share: the share "
-               "of them with negative sentiment (0 to 1)")
+METRIC_HELP = ("count: messages (on a concept: documents dated) in the window; velocity: them per hour over it; "
+               "negative_share: the share of them with negative sentiment (0 to 1)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -32,16 +33,26 @@ def register(commands: argparse._SubParsersAction) -> None:
                             ("delete", "delete a channel (not while alerts use it)", _channel_delete)):
         _action(actions, name, what, run).add_argument("name")
 
-    alert = commands.add_parser("alert", help="rules on Compass topics that notify a channel",
-                                description="An alert measures a Compass topic's messages over a window, "
+    alert = commands.add_parser("alert", help="rules on Compass topics and API v5 concepts that notify a channel",
+                                description="An alert measures a Compass topic's messages (or the documents "
+                                            "of an API v5 project's concept, by their date) over a window, "
                                             "every interval, and notifies a channel when it starts firing, "
                                             "while it keeps firing (every --repeat) and when it resolves.")
     actions = alert.add_subparsers(dest="action", required=True)
     create = _action(actions, "create", "a new alert; prints its id", _alert_create)
-    create.add_argument("--project", required=True, help="the Compass project (name or id)")
+    create.add_argument("--project", required=True,
+                        help="the Compass project (name or id); with --concept, the API v5 project")
     target = create.add_mutually_exclusive_group(required=True)
     target.add_argument("--topic", metavar="TITLE", help="the topic's title (a project or classifier topic)")
     target.add_argument("--topic-id", type=int, help="the topic's id, when several share a title")
+    target.add_argument("--concept", metavar="TEXT", action="append",
+                        help="an API v5 concept: its text (repeat for a concept of several texts)")
+    create.add_argument("--concept-name", metavar="NAME", help="the concept's name (default: its first text)")
+    create.add_argument("--filter", metavar="JSON", type=_json_list,
+                        help='with --concept: a metadata filter, e.g. \'[{"name": "source", "values": ["web"]}]\'')
+    create.add_argument("--date-field", metavar="FIELD",
+                        help="with --concept: the date field that puts a document in a window "
+                             "(default: the project's only date field)")
     create.add_argument("--metric", required=True, choices=("count", "velocity", "negative_share"),
                         help=METRIC_HELP)
     threshold = create.add_mutually_exclusive_group(required=True)
@@ -58,10 +69,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--name", help="default: made from the rule")
     create.add_argument("--link", metavar="URL", help="a link sent with every notification (a dashboard)")
     listing = _action(actions, "list", "every alert you can see, with its state", _alert_list)
-    listing.add_argument("--project", help="only this Compass project's")
+    listing.add_argument("--project", help="only this project's (Compass or API v5)")
     for name, what, run in (("show", "an alert, its state and its last deliveries", _alert_show),
                             ("delete", "delete an alert", _alert_delete)):
         _action(actions, name, what, run).add_argument("id")
+
+
+def _json_list(text: str) -> list:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON ({exc})") from None
+    if not isinstance(value, list):
+        raise argparse.ArgumentTypeError("a filter is a JSON list of conditions")
+    return value
 
 
 def _action(actions, name: str, what: str, run) -> argparse.ArgumentParser:
@@ -144,7 +165,8 @@ def _alert_create(args) -> int:
     created = _client(args).create_alert(
         args.project, args.topic, topic_id=args.topic_id, metric=args.metric, above=args.above, below=args.below,
         window=args.window, every=args.every, pending=args.pending, keep_firing=args.keep_firing,
-        repeat=args.repeat, channel=args.channel, name=args.name, link=args.link)
+        repeat=args.repeat, channel=args.channel, name=args.name, link=args.link, concept=args.concept,
+        concept_name=args.concept_name, filter=args.filter, date_field=args.date_field)
     print(f"alert {created['name']!r}: {condition(created)}, evaluated every {created['every']}, "
           f"notifying channel {created['channel']!r}", file=sys.stderr)
     print(created["id"])
@@ -156,10 +178,10 @@ def _alert_list(args) -> int:
     if not found:
         print("no alerts: create one with `lumiwork alert create`")
         return 0
-    _print_table([(a["id"], a["name"], a["project"]["name"], a["target"].get("title"), condition(a), a["state"],
+    _print_table([(a["id"], a["name"], a["project"]["name"], watched(a), condition(a), a["state"],
                    a["state_since"][:19].replace("T", " "),
                    "" if a["last_value"] is None else f"{a['last_value']:g}", a["channel"]) for a in found],
-                 ("ID", "NAME", "PROJECT", "TOPIC", "CONDITION", "STATE", "SINCE (UTC)", "VALUE", "CHANNEL"))
+                 ("ID", "NAME", "PROJECT", "WATCHES", "CONDITION", "STATE", "SINCE (UTC)", "VALUE", "CHANNEL"))
     return 0
 
 
@@ -168,8 +190,14 @@ def _alert_show(args) -> int:
     print(f"name: {alert['name']}")
     print(f"id: {alert['id']}")
     print(f"project: {alert['project']['name']} ({alert['project']['id']})")
-    source = alert["target"].get("classifier")
-    print(f"topic: {alert['target'].get('title')}" + (f" (classifier {source})" if source else ""))
+    target = alert["target"]
+    if target.get("kind") == "v5_concept":
+        print(f"concept: {target['name']} (texts {', '.join(map(repr, target['texts']))}; dated by "
+              f"{target['date_field']!r}" + (f"; filter {json.dumps(target['filter'])}" if target.get("filter")
+                                              else "") + ")")
+    else:
+        source = target.get("classifier")
+        print(f"topic: {target.get('title')}" + (f" (classifier {source})" if source else ""))
     print(f"condition: {condition(alert)}, every {alert['every']}, for {alert['for']}, keep firing "
           f"{alert['keep_firing']}, repeat {alert['repeat']}")
     print(f"channel: {alert['channel']}" + (f"; link: {alert['link']}" if alert["link"] else ""))

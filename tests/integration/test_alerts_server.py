@@ -228,7 +228,7 @@ FIELD_VALUES = st.one_of(
                      "http://127.0.0.1:9/", "ftp://x", "http://u:p@127.0.0.1/", "http://[::1", "٣", "x" * 3000]),
     st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
 ALERT_FIELDS = ("project", "topic", "topic_id", "metric", "above", "below", "window", "every", "for", "keep_firing",
-                "repeat", "channel", "name", "link", "target_kind")
+                "repeat", "channel", "name", "link", "target_kind", "concept", "concept_name", "filter", "date_field")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -113,6 +113,24 @@ def find_compass_project(call: Call, ref: str) -> dict:
     return found[0]
 
 
+def find_v5_project(call: Call, ref: str):
+    """An API v4/v5 project by id, or by name among the projects the user reads."""
+    project = call.store.projects.by_id(ref)
+    if project is not None:
+        require(call, project["account_id"], "read", f"project {ref!r}")
+        return project
+    accounts = readable_accounts(call)
+    if accounts is None:  # a site admin reads every account
+        accounts = [a["account_id"] for a in call.store.accounts.all()]
+    found = call.store.projects.find(accounts, ref)
+    if not found:
+        raise not_found(f"no project {ref!r} (by id or name)")
+    if len(found) > 1:
+        raise ApiError(400, "AMBIGUOUS", f"{len(found)} projects are named {ref!r}: give the project's id "
+                       f"({', '.join(p['project_id'] for p in found)})")
+    return found[0]
+
+
 def limit_param(call: Call, default: int = 50, most: int = 1000) -> int:
     return call.params.integer("limit", default, minimum=1, maximum=most)
 

@@ -133,3 +133,20 @@ def settle() -> bool:
     gc.collect()
     gc.freeze()
     return True
+
+
+def current_model(store, models: ModelCache, project) -> Model | None:
+    """The current model of an API v4/v5 project row (None before its first
+    build), for any caller: a request or the alert evaluator."""
+    model_file = project["model_file"]
+    if not model_file:
+        return None
+    try:
+        return models.get(project["project_id"], model_file)
+    except FileNotFoundError:
+        # A build finished after `project` was read and removed this file:
+        # the project's row now names the new one.
+        fresh = store.projects.by_id(project["project_id"])
+        if fresh is None or fresh["model_file"] == model_file:
+            raise
+        return current_model(store, models, fresh)

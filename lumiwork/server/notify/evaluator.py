@@ -19,6 +19,7 @@ from typing import Any
 from ...wire.dates import iso
 from ...wire.durations import format_duration
 from ..db import Store
+from ..models.cache import ModelCache
 from . import metrics
 from .clock import Clock, SystemClock
 from .notifications import Notifications
@@ -42,8 +43,10 @@ def rule_timing(alert: dict) -> Timing:
 
 
 class AlertEvaluator:
-    def __init__(self, store: Store, notifications: Notifications, clock: Clock | None = None):
+    def __init__(self, store: Store, notifications: Notifications, clock: Clock | None = None,
+                 models: ModelCache | None = None):
         self.store = store
+        self.models = models  # the server's model cache (targets measured with a project's model)
         self.notifications = notifications
         self.clock: Clock = clock or SystemClock()
         self._wake = threading.Event()
@@ -71,7 +74,7 @@ class AlertEvaluator:
         next_evaluation = scheduled if scheduled > now else now + every
         kind = target_kind(alert["target_kind"])
         try:
-            counts = kind.measure(self.store, alert["target"], now - alert["window_seconds"], now)
+            counts = kind.measure(self.store, alert["target"], now - alert["window_seconds"], now, self.models)
         except TargetGone as exc:  # the state stays as it was: nothing can be said of a target that is gone
             self.store.alerts.save_state(alert["alert_id"], {"last_evaluated": now, "last_error": str(exc),
                                                              "next_evaluation": next_evaluation})

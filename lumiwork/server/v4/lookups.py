@@ -7,6 +7,7 @@ import sqlite3
 from ...engine import Model
 from ..core.errors import ApiError
 from ..core.pipeline import Call
+from ..models.cache import current_model
 
 
 def current_user(call: Call) -> sqlite3.Row:
@@ -36,18 +37,7 @@ def get_project(call: Call, permission: str = "read") -> sqlite3.Row:
 
 def loaded_model(call: Call, project) -> Model | None:
     """The project's current model (None before its first recalculation)."""
-    model_file = project["model_file"]
-    if not model_file:
-        return None
-    try:
-        return call.server.models.get(project["project_id"], model_file)
-    except FileNotFoundError:
-        # A recalculation finished after `project` was read and removed this file:
-        # the project's row now names the new one.
-        fresh = call.store.projects.get(project["account_id"], project["project_id"])
-        if fresh is None or fresh["model_file"] == model_file:
-            raise
-        return loaded_model(call, fresh)
+    return current_model(call.store, call.server.models, project)
 
 
 def get_model(call: Call, project) -> Model:

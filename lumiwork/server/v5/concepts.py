@@ -19,6 +19,7 @@ from ...engine.text import tag, tokenize
 from ..core.errors import ApiError, bad_parameter
 from ..core.params import parse_integer
 from ..core.pipeline import Call, endpoint
+from ..db import Store
 from .lookups import Documents, get_model, get_project, ignored_terms
 from .serializers import concept_record
 
@@ -78,7 +79,7 @@ class Context:
         return frozenset(self.model.term_index[t] for t in self.ignored if t in self.model.term_index)
 
     def labels(self) -> np.ndarray:
-        return sentiment_labels(self.call, self.project, self.model)
+        return sentiment_labels(self.call.store, self.project, self.model)
 
     def scores(self, field: str) -> np.ndarray:
         try:
@@ -93,13 +94,13 @@ def context(call: Call) -> Context:
     return Context(call, project, model, Documents(call, project, model), ignored_terms(call, project))
 
 
-def sentiment_labels(call: Call, project, model: Model) -> np.ndarray:
+def sentiment_labels(store: Store, project, model: Model) -> np.ndarray:
     """(docs,) int8 sentiment label of each of the model's documents (from the
     build's compounds; a model built before they were kept is scored once here)."""
     def compute() -> np.ndarray:
         compound = model.doc_sentiment
         if compound is None:
-            bodies = call.store.docs.by_ids(project["project_id"], model.doc_ids)
+            bodies = store.docs.by_ids(project["project_id"], model.doc_ids)
             compound = doc_sentiment.compounds(model, [bodies[d]["text"] if d in bodies else "" for d in model.doc_ids])
         return doc_sentiment.labels(compound)
 

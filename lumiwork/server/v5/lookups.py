@@ -56,6 +56,13 @@ def ignored_terms(call: Call, project) -> frozenset[str]:
     return frozenset(call.store.ignorelist.get(project["project_id"])["fullstring"])
 
 
+def document_rows(model: Model, table: MetadataTable) -> np.ndarray:
+    """(docs,) int64: the metadata table row of each of the model's documents,
+    -1 for a document deleted since the build."""
+    return model.memo(("v5 rows", table.version),
+                      lambda: np.array([table.index.get(doc_id, -1) for doc_id in model.doc_ids], dtype=np.int64))
+
+
 class Documents:
     """The model's documents as a request sees them: which are still stored, at
     which row of the metadata table each is, and which pass the filter."""
@@ -63,9 +70,7 @@ class Documents:
     def __init__(self, call: Call, project, model: Model):
         self.table = call.store.metadata.table(project["project_id"])
         table = self.table
-        self.rows: np.ndarray = model.memo(
-            ("v5 rows", table.version),
-            lambda: np.array([table.index.get(doc_id, -1) for doc_id in model.doc_ids], dtype=np.int64))
+        self.rows = document_rows(model, table)
         self.stored = self.rows >= 0
         passing = metadata_filter(call, table)
         self.filtered = passing is not None
